@@ -1,0 +1,263 @@
+"""The fetch engine: run a pull's requests concurrently and yield Arrow tables as they finish.
+
+One generator, :func:`run`, serves every consumer (frames, ``iter_frames``, export). It
+hands windows from :class:`~raadata.planning.WindowCursor` objects to a thread pool,
+splits a request whose response is too large, lowers its concurrency after a 429 and
+raises it again as requests succeed, and negotiates the wire format (Parquet, then NDJSON,
+then JSON) once per client.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from tqdm import tqdm
+
+from raadata.decode import JSON, NDJSON, PARQUET, decode_measurements, decode_statistics
+from raadata.errors import BadRequestError, NotAcceptableError, ResponseTooLargeError
+from raadata.frames import drop_exact_duplicates
+from raadata.http import RetryEvent, Transport
+from raadata.planning import Density, Task, Unit, WindowCursor
+from raadata.report import PullReport
+from raadata.timerange import format_instant
+
+Kind = Literal["measurements", "statistics"]
+
+
+@dataclass(frozen=True)
+class Result:
+    """One finished request: its task, its rows, and whether its unit is now complete."""
+
+    task: Task
+    table: pa.Table
+    unit_done: bool
+
+
+class WireFormats:
+    """The formats to ask for, best first; a format the server refuses is dropped for good."""
+
+    def __init__(self, preferred: Sequence[str] = (PARQUET, NDJSON, JSON)) -> None:
+        self._formats = list(preferred)
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> str:
+        """The content type to put in ``Accept`` now."""
+        with self._lock:
+            return self._formats[0]
+
+    def refuse(self, content_type: str) -> bool:
+        """Drop a refused format; ``False`` when there is nothing left to fall back to."""
+        with self._lock:
+            if content_type in self._formats and len(self._formats) > 1:
+                self._formats.remove(content_type)
+                return True
+            return False
+
+
+class ConcurrencyLimit:
+    """Additive-increase, multiplicative-decrease limit on requests in flight.
+
+    A 429 halves the limit; each success after that adds one back, up to ``maximum``.
+    """
+
+    def __init__(self, maximum: int) -> None:
+        self.maximum = maximum
+        self._value = maximum
+        self._successes = 0
+        self._lock = threading.Lock()
+
+    @property
+    def value(self) -> int:
+        """Requests allowed in flight now."""
+        with self._lock:
+            return self._value
+
+    def rate_limited(self) -> None:
+        """The server said 429: back off."""
+        with self._lock:
+            self._value = max(1, self._value // 2)
+            self._successes = 0
+
+    def succeeded(self) -> None:
+        """A request went through: creep back up."""
+        with self._lock:
+            self._successes += 1
+            if self._successes >= self._value and self._value < self.maximum:
+                self._value += 1
+                self._successes = 0
+
+
+@dataclass(frozen=True)
+class Pull:
+    """What to fetch: the kind, extra query parameters and how to size windows."""
+
+    kind: Kind
+    params: Mapping[str, str]
+    align: pd.Timedelta
+    points_per_series_second: float
+    target_points: int
+
+
+def fetch_task(
+    transport: Transport,
+    pull: Pull,
+    task: Task,
+    formats: WireFormats,
+    report: PullReport,
+    limit: ConcurrencyLimit,
+) -> pa.Table:
+    """One request (POST ``/{kind}/query``) decoded into Arrow; negotiates the format."""
+    body = [f"id/{uuid}" for uuid in task.uuids]
+    params = {"from": format_instant(task.start), "to": format_instant(task.end), **pull.params}
+
+    def on_retry(event: RetryEvent) -> None:
+        report.add_retry(event.status)
+        if event.status == 429:
+            limit.rate_limited()
+
+    while True:
+        accept = formats.current
+        try:
+            response = transport.request(
+                "POST",
+                f"{pull.kind}/query",
+                params=params,
+                json=body,
+                accept=accept,
+                split_on_too_large=True,
+                on_retry=on_retry,
+            )
+        except (NotAcceptableError, BadRequestError) as error:
+            refused = isinstance(error, NotAcceptableError) or "format" in error.message.lower()
+            if refused and formats.refuse(accept):
+                continue
+            raise
+        content_type = response.headers.get("Content-Type", accept)
+        decode = decode_measurements if pull.kind == "measurements" else decode_statistics
+        table, duplicates = drop_exact_duplicates(decode(response.content, content_type))
+        with report._lock:
+            report.requests += 1
+            report.duplicates += duplicates
+            report.bytes += len(response.content)
+            report.wire_formats[content_type.split(";")[0].strip()] += 1
+        limit.succeeded()
+        return table
+
+
+def _progress(enabled: bool | None, total: float, kind: str) -> tqdm[None]:
+    """A bar over the series-seconds covered; ``None`` means on when a person is watching."""
+    if enabled is None:
+        enabled = sys.stderr.isatty() or "ipykernel" in sys.modules
+    return tqdm(
+        total=round(total),
+        disable=not enabled,
+        desc=f"raadata {kind}",
+        unit="series·s",
+        unit_scale=True,
+        delay=0.5,
+        leave=False,
+    )
+
+
+def run(
+    transport: Transport,
+    pull: Pull,
+    units: Sequence[Unit],
+    *,
+    formats: WireFormats,
+    report: PullReport,
+    max_workers: int,
+    progress: bool | None = None,
+) -> Iterator[Result]:
+    """Fetch every unit; yield one :class:`Result` per finished request, in completion order.
+
+    Closing the generator early cancels what has not started. Errors other than "too
+    large" propagate at once.
+    """
+    if max_workers < 1:
+        raise ValueError(f"max_workers must be at least 1, got {max_workers}")
+    started = time.perf_counter()
+    densities: dict[tuple[str, ...], Density] = {}
+    cursors = []
+    for index, unit in enumerate(units):
+        density = densities.setdefault(
+            unit.uuids, Density(assumed=pull.points_per_series_second * len(unit.uuids))
+        )
+        cursors.append(WindowCursor(unit, index, density, pull.target_points, pull.align))
+    pending = [0] * len(units)  # tasks handed out (queued or in flight) and not finished
+    retry_queue: list[Task] = []
+    limit = ConcurrencyLimit(max_workers)
+    in_flight: dict[Future[pa.Table], Task] = {}
+    next_cursor = 0
+    bar = _progress(
+        progress, sum((u.end - u.start).total_seconds() * len(u.uuids) for u in units), pull.kind
+    )
+
+    def next_task() -> Task | None:
+        nonlocal next_cursor
+        if retry_queue:
+            return retry_queue.pop()
+        while next_cursor < len(cursors):
+            task = cursors[next_cursor].next_task()
+            if task is not None:
+                pending[task.unit] += 1
+                return task
+            next_cursor += 1
+        return None
+
+    pool = ThreadPoolExecutor(max_workers, thread_name_prefix="raadata-fetch")
+    try:
+        while True:
+            while len(in_flight) < limit.value and (task := next_task()) is not None:
+                future = pool.submit(fetch_task, transport, pull, task, formats, report, limit)
+                in_flight[future] = task
+            if not in_flight:
+                break
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = in_flight.pop(future)
+                try:
+                    table = future.result()
+                except ResponseTooLargeError:
+                    halves = task.split(pull.align)
+                    if halves is None:
+                        raise
+                    cursors[task.unit].density.shrink()
+                    report.splits += 1
+                    pending[task.unit] += 1
+                    retry_queue.extend(halves)
+                    continue
+                pending[task.unit] -= 1
+                report.points += table.num_rows
+                report.tasks.append(task)
+                cursors[task.unit].density.observe(table.num_rows, task.seconds)
+                bar.update(round(task.seconds * len(task.uuids)))
+                unit_done = cursors[task.unit].done and pending[task.unit] == 0
+                yield Result(task, table, unit_done)
+    finally:
+        for future in in_flight:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
+        report.elapsed += time.perf_counter() - started
+
+
+def rows_per_uuid(tables: Sequence[pa.Table]) -> dict[str, int]:
+    """Row counts per series UUID over some tables."""
+    counts: dict[str, int] = {}
+    for table in tables:
+        if table.num_rows == 0:
+            continue
+        for item in pc.value_counts(table.column("id")).to_pylist():
+            counts[item["values"]] = counts.get(item["values"], 0) + item["counts"]
+    return counts

@@ -1,0 +1,69 @@
+"""The pull report: what one call fetched and what it took, readable after the call."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+from raadata.planning import Task
+
+
+@dataclass
+class PullReport:
+    """Counters of one pull (``Client.last_report``, ``DataFrame.attrs["report"]``).
+
+    ``elapsed`` is wall-clock seconds; ``bytes`` counts response bodies as received;
+    ``tasks`` lists every request that returned data, in completion order.
+    """
+
+    kind: str = "measurements"
+    series: int = 0
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    splits: int = 0
+    duplicates: int = 0
+    points: int = 0
+    bytes: int = 0
+    elapsed: float = 0.0
+    rows_per_series: dict[str, int] = field(default_factory=dict)
+    wire_formats: Counter[str] = field(default_factory=Counter)
+    tasks: list[Task] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add_retry(self, status: int | None) -> None:
+        """Count one retry (called from worker threads)."""
+        with self._lock:
+            self.retries += 1
+            if status == 429:
+                self.rate_limited += 1
+
+    @property
+    def points_per_second(self) -> float:
+        """Points delivered per wall-clock second."""
+        return self.points / self.elapsed if self.elapsed > 0 else 0.0
+
+    def summary(self) -> str:
+        """A few lines for people: totals first, then rows per series."""
+        lines = [
+            f"{self.kind}: {self.points:,} points from {self.series} series in "
+            f"{self.elapsed:.2f} s ({self.points_per_second:,.0f} points/s)",
+            f"requests {self.requests}, retries {self.retries} (429: {self.rate_limited}), "
+            f"splits {self.splits}, duplicates dropped {self.duplicates}, "
+            f"{self.bytes / 1e6:,.1f} MB as {dict(self.wire_formats) or '-'}",
+        ]
+        lines += [f"  {name}: {rows:,}" for name, rows in sorted(self.rows_per_series.items())]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __getstate__(self) -> dict[str, object]:
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()

@@ -1,0 +1,118 @@
+"""Resolving selectors to the series the token may read, through the metadata endpoint.
+
+Metadata answers are keyed by the id in the queried domain and carry each series' UUID
+(``timeSeriesId``); data requests then name series by UUID, so a wildcard is expanded once
+and a domain id shared by two series yields both.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from raadata.decode import JSON, decode_metadata
+from raadata.http import Transport
+from raadata.selectors import Selector
+
+LabelKind = Literal["domain", "uuid", "name"]
+LABEL_KINDS: tuple[str, ...] = ("domain", "uuid", "name")
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """One readable series: its UUID, its id in the queried domain, and its metadata."""
+
+    uuid: str
+    domain: str
+    domain_id: str
+    vessel: str | None
+    name: str | None
+    uom: str | None
+    metadata: Mapping[str, Any]
+
+    def label(self, kind: LabelKind) -> str:
+        """The column label: the domain id (default), the UUID, or the metadata name."""
+        if kind == "uuid":
+            return self.uuid
+        if kind == "name":
+            return self.name or self.domain_id
+        return self.domain_id
+
+
+def series_from_metadata(
+    entries: Iterable[tuple[str, Mapping[str, Any]]], domain: str
+) -> list[SeriesInfo]:
+    """SeriesInfo for each metadata entry; entries without a UUID use their key (id domain)."""
+    found = []
+    for key, fields in entries:
+        imo = fields.get("vesselImo")
+        found.append(
+            SeriesInfo(
+                uuid=str(fields.get("timeSeriesId") or key),
+                domain=domain,
+                domain_id=key,
+                vessel=f"IMO{imo}" if imo and not str(imo).startswith("IMO") else imo,
+                name=fields.get("name"),
+                uom=fields.get("uom"),
+                metadata=fields,
+            )
+        )
+    return found
+
+
+class MetadataCache:
+    """Metadata answers per selector path, kept for the life of a client."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, bool], list[tuple[str, dict[str, Any]]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, bool]) -> list[tuple[str, dict[str, Any]]] | None:
+        """The cached entries, or ``None``."""
+        with self._lock:
+            return self._entries.get(key)
+
+    def put(self, key: tuple[str, bool], entries: list[tuple[str, dict[str, Any]]]) -> None:
+        """Remember entries for a selector."""
+        with self._lock:
+            self._entries[key] = entries
+
+    def clear(self) -> None:
+        """Forget everything (e.g. after the fleet changed)."""
+        with self._lock:
+            self._entries.clear()
+
+
+def fetch_metadata(
+    transport: Transport, selector: Selector, cache: MetadataCache, *, verbose: bool = False
+) -> list[tuple[str, dict[str, Any]]]:
+    """The raw metadata entries of one selector (repeated keys kept), cached."""
+    key = (selector.path, verbose)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    params = {"verbose": "true"} if verbose else None
+    response = transport.request("GET", f"metadata/{selector.url_path()}", params=params, accept=JSON)
+    entries = decode_metadata(response.content)
+    cache.put(key, entries)
+    return entries
+
+
+def resolve(
+    transport: Transport,
+    selectors: Sequence[Selector],
+    cache: MetadataCache,
+    *,
+    max_workers: int = 4,
+) -> list[SeriesInfo]:
+    """Every readable series the selectors name, first occurrence of each UUID kept."""
+    with ThreadPoolExecutor(max(1, min(max_workers, len(selectors)))) as pool:
+        answers = list(pool.map(lambda s: fetch_metadata(transport, s, cache), selectors))
+    seen: dict[str, SeriesInfo] = {}
+    for selector, entries in zip(selectors, answers, strict=True):
+        for info in series_from_metadata(entries, selector.domain):
+            seen.setdefault(info.uuid, info)
+    return list(seen.values())
