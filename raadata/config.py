@@ -1,0 +1,350 @@
+"""Settings: explicit arguments, then ``RAADATA_*`` environment variables, then a profile file.
+
+:func:`settings_from` takes the environment as an argument and never looks at
+``os.environ`` itself, so nothing is read at import time and tests stay hermetic.
+
+Environment variables: ``RAADATA_CLIENT_ID``, ``RAADATA_CLIENT_SECRET`` or
+``RAADATA_CLIENT_SECRET_FILE`` (not both), ``RAADATA_ENVIRONMENT``, ``RAADATA_API_URL``,
+``RAADATA_TOKEN_URL``, ``RAADATA_API_VERSION``, ``RAADATA_TIMEOUT`` (seconds: ``"30"`` or
+``"10,300"`` for connect,read), ``RAADATA_PROFILE`` and ``RAADATA_CONFIG`` (profile file path).
+Empty values count as unset.
+
+The profile file (TOML, default ``$XDG_CONFIG_HOME/raadata/config.toml`` or
+``~/.config/raadata/config.toml``) holds ``[profile.NAME]`` sections with the non-secret
+settings and optionally ``client_secret_file``; a ``client_secret`` there is refused.
+``[profile.default]`` applies when no profile is named.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+from raadata.errors import ConfigurationError, remember_secret
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "DEFAULT_API_VERSION",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_TOKEN_URL",
+    "Secret",
+    "Settings",
+    "is_loopback_url",
+    "settings_from",
+]
+
+DEFAULT_API_URL = "https://prism.raalabs.io"
+DEFAULT_TOKEN_URL = "https://auth.raalabs.io/oauth2/token"
+DEFAULT_API_VERSION = "2025-10-31"
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 300.0)  # (connect, read) seconds
+
+_PROFILE_KEYS = frozenset(
+    {"client_id", "client_secret_file", "environment", "api_url", "token_url", "api_version",
+     "timeout"}
+)
+_EXPLICIT_KEYS = frozenset(
+    {"client_id", "client_secret", "environment", "api_url", "token_url", "api_version",
+     "timeout", "profile"}
+)
+_VERSION_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class Secret:
+    """A string that never shows itself: repr/str are masked, pickling is refused.
+
+    Call :meth:`reveal` to get the text (only the token exchange does).
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"a secret must be a str, not {type(value).__name__}")
+        self._value = value
+        remember_secret(value)
+
+    def reveal(self) -> str:
+        """The secret text."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash((Secret, len(self._value)))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            "raadata refuses to pickle a secret; build settings in each process "
+            "(e.g. raadata.Client.from_env())"
+        )
+
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything needed to talk to Prism. ``timeout`` is (connect, read) in seconds."""
+
+    client_id: str
+    client_secret: Secret = field(repr=False)
+    environment: str
+    api_url: str = DEFAULT_API_URL
+    token_url: str = DEFAULT_TOKEN_URL
+    api_version: str = DEFAULT_API_VERSION
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT
+    profile: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.client_secret, str):  # be forgiving to direct construction
+            object.__setattr__(self, "client_secret", Secret(self.client_secret))
+        object.__setattr__(self, "api_url", _check_url(self.api_url, "api_url", "RAADATA_API_URL"))
+        object.__setattr__(
+            self, "token_url", _check_url(self.token_url, "token_url", "RAADATA_TOKEN_URL")
+        )
+        object.__setattr__(self, "timeout", _timeout(self.timeout, "timeout"))
+        if not self.client_id.strip():
+            _missing_client_id()
+        if not self.client_secret:
+            _missing_secret()
+        if not self.environment.strip() or "/" in self.environment.strip("/"):
+            raise ConfigurationError(
+                f"environment {self.environment!r} must be one non-empty path segment "
+                "(set RAADATA_ENVIRONMENT or pass environment=)"
+            )
+        object.__setattr__(self, "environment", self.environment.strip().strip("/"))
+        if not _VERSION_RE.fullmatch(self.api_version):
+            raise ConfigurationError(
+                f"api_version {self.api_version!r} is not YYYY-MM-DD "
+                "(set RAADATA_API_VERSION or pass api_version=)"
+            )
+
+    @property
+    def base_url(self) -> str:
+        """``{api_url}/{environment}``: the prefix of every endpoint path."""
+        return f"{self.api_url}/{self.environment}"
+
+
+def is_loopback_url(url: str) -> bool:
+    """True if ``url``'s host is ``localhost`` or a loopback IP address."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(url: str, name: str, var: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"{name} {url!r} is not an http(s) URL (set {var} or pass {name}=)"
+        )
+    if parts.username or parts.password:
+        raise ConfigurationError(f"{name} must not contain credentials (set {var} or pass {name}=)")
+    if parts.scheme == "http" and not is_loopback_url(url):
+        raise ConfigurationError(
+            f"{name} {url!r} uses plain http://, which is allowed only for loopback hosts "
+            f"(the sandbox); use https:// (set {var} or pass {name}=)"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"{name} {url!r} must not have a query or fragment")
+    return url.strip().rstrip("/")
+
+
+def _timeout(value: object, name: str) -> tuple[float, float]:
+    try:
+        if isinstance(value, str):
+            items = [float(v) for v in value.split(",")]
+        elif isinstance(value, int | float):
+            items = [float(value)]
+        elif isinstance(value, tuple | list):
+            items = [float(v) for v in value]
+        else:
+            raise TypeError
+    except (TypeError, ValueError):
+        items = []
+    if len(items) == 1:
+        items = [min(items[0], DEFAULT_TIMEOUT[0]), items[0]]
+    if len(items) != 2 or not all(v > 0 for v in items):
+        raise ConfigurationError(
+            f"{name} {value!r} must be seconds > 0, or (connect, read) seconds "
+            "(set RAADATA_TIMEOUT, e.g. '10,300', or pass timeout=)"
+        )
+    return (items[0], items[1])
+
+
+def _missing_client_id() -> NoReturn:
+    raise ConfigurationError(
+        "no client id: set RAADATA_CLIENT_ID, or pass client_id=, or put client_id in a profile"
+    )
+
+
+def _missing_secret() -> NoReturn:
+    raise ConfigurationError(
+        "no client secret: set RAADATA_CLIENT_SECRET or RAADATA_CLIENT_SECRET_FILE, "
+        "or pass client_secret="
+    )
+
+
+def _config_path(env: Mapping[str, str]) -> Path | None:
+    if env.get("RAADATA_CONFIG"):
+        return Path(env["RAADATA_CONFIG"]).expanduser()
+    if env.get("XDG_CONFIG_HOME"):
+        return Path(env["XDG_CONFIG_HOME"]) / "raadata" / "config.toml"
+    home = env.get("HOME") or env.get("USERPROFILE")
+    return Path(home) / ".config" / "raadata" / "config.toml" if home else None
+
+
+def _load_profile(env: Mapping[str, str], name: str | None) -> tuple[str | None, dict[str, Any]]:
+    """(profile name, its settings); ``({}, None)`` when there is no file and none was named."""
+    path = _config_path(env)
+    named = name is not None
+    if path is None or not path.is_file():
+        if named:
+            where = path or "RAADATA_CONFIG"
+            raise ConfigurationError(
+                f"profile {name!r} asked for, but there is no profile file at {where} "
+                "(set RAADATA_CONFIG to its path)"
+            )
+        return None, {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"cannot read profile file {path}: {exc}") from None
+    profiles = data.get("profile", {})
+    if not isinstance(profiles, dict):
+        raise ConfigurationError(f"{path}: 'profile' must be a table of [profile.NAME] sections")
+    key = name if named else "default"
+    section = profiles.get(key)
+    if section is None:
+        if named:
+            known = ", ".join(sorted(profiles)) or "none"
+            raise ConfigurationError(
+                f"no [profile.{name}] in {path} (profiles there: {known}); "
+                "set RAADATA_PROFILE or pass profile="
+            )
+        return None, {}
+    if not isinstance(section, dict):
+        raise ConfigurationError(f"{path}: [profile.{key}] must be a table")
+    if "client_secret" in section:
+        raise ConfigurationError(
+            f"{path}: [profile.{key}] holds client_secret; profile files must not hold secrets. "
+            "Remove it and set RAADATA_CLIENT_SECRET, or point client_secret_file at a file"
+        )
+    unknown = set(section) - _PROFILE_KEYS
+    if unknown:
+        raise ConfigurationError(
+            f"{path}: [profile.{key}] has unknown keys {sorted(unknown)}; "
+            f"known keys: {sorted(_PROFILE_KEYS)}"
+        )
+    return key, dict(section)
+
+
+def _read_secret_file(path: str, origin: str) -> Secret:
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot read the client secret file named by {origin} ({path}): {exc.strerror}"
+        ) from None
+    if not text:
+        raise ConfigurationError(f"the client secret file named by {origin} ({path}) is empty")
+    return Secret(text)
+
+
+def _secret(
+    explicit: object, env: Mapping[str, str], profile: Mapping[str, Any], profile_name: str | None
+) -> Secret:
+    if explicit is not None:
+        if isinstance(explicit, Secret):
+            return explicit
+        if not isinstance(explicit, str):
+            raise TypeError(f"client_secret must be a str, not {type(explicit).__name__}")
+        return Secret(explicit)
+    value, path = env.get("RAADATA_CLIENT_SECRET"), env.get("RAADATA_CLIENT_SECRET_FILE")
+    if value and path:
+        raise ConfigurationError(
+            "both RAADATA_CLIENT_SECRET and RAADATA_CLIENT_SECRET_FILE are set; unset one"
+        )
+    if value:
+        return Secret(value)
+    if path:
+        return _read_secret_file(path, "RAADATA_CLIENT_SECRET_FILE")
+    if profile.get("client_secret_file"):
+        return _read_secret_file(
+            str(profile["client_secret_file"]), f"client_secret_file in [profile.{profile_name}]"
+        )
+    _missing_secret()
+
+
+def settings_from(env: Mapping[str, str], **explicit: Any) -> Settings:
+    """Settings from explicit arguments, then ``RAADATA_*`` in ``env``, then a profile file.
+
+    ``explicit`` takes ``client_id``, ``client_secret``, ``environment``, ``api_url``,
+    ``token_url``, ``api_version``, ``timeout`` (seconds or (connect, read)) and
+    ``profile``; ``None`` means "not given". Raises :class:`ConfigurationError` naming the
+    missing or contradictory setting and how to provide it.
+    """
+    unknown = set(explicit) - _EXPLICIT_KEYS
+    if unknown:
+        raise TypeError(f"settings_from() got unexpected arguments {sorted(unknown)}")
+    given = {k: v for k, v in explicit.items() if v is not None}
+    profile_name, profile = _load_profile(
+        env, given.get("profile") or env.get("RAADATA_PROFILE") or None
+    )
+
+    def pick(key: str, default: Any = None) -> Any:
+        if key in given:
+            return given[key]
+        var = f"RAADATA_{key.upper()}"
+        if env.get(var):
+            return env[var]
+        return profile.get(key, default)
+
+    client_id = pick("client_id")
+    if not client_id:
+        _missing_client_id()
+    environment = pick("environment")
+    if not environment:
+        raise ConfigurationError(
+            "no environment: set RAADATA_ENVIRONMENT, or pass environment=, or put environment "
+            "in a profile (the path segment after the API URL that Raa Labs gave you)"
+        )
+    for key in ("client_id", "environment", "api_url", "token_url", "api_version"):
+        value = pick(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigurationError(f"{key} must be a string, not {type(value).__name__}")
+    return Settings(
+        client_id=str(client_id).strip(),
+        client_secret=_secret(given.get("client_secret"), env, profile, profile_name),
+        environment=str(environment),
+        api_url=pick("api_url", DEFAULT_API_URL),
+        token_url=pick("token_url", DEFAULT_TOKEN_URL),
+        api_version=pick("api_version", DEFAULT_API_VERSION).strip(),
+        timeout=_timeout(pick("timeout", DEFAULT_TIMEOUT), "timeout"),
+        profile=profile_name,
+    )

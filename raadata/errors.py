@@ -1,0 +1,283 @@
+"""The raadata exception tree: one root, a short tree, API errors that say what failed.
+
+::
+
+    RaadataError
+    ├── ConfigurationError (also ValueError)  missing/contradictory settings
+    ├── TransportError                        connection failure / timeout after retries
+    └── ApiError(status, method, url, message, request_id)
+        ├── BadRequestError          400
+        ├── AuthenticationError      401, or credentials rejected at the token endpoint
+        ├── PermissionDeniedError    403
+        ├── NotFoundError            404
+        ├── NotAcceptableError       406, 415
+        ├── ResponseTooLargeError    413 (and 502/504/read timeout when split_on_too_large)
+        ├── RateLimitedError         429 (retry_after)
+        └── ServerError              5xx
+
+Messages never hold secrets or tokens: URLs lose any user-info part and server text passes
+through :func:`redact`, which also serves the logging filter in :mod:`raadata.auth`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+import threading
+import time
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "NotAcceptableError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RaadataError",
+    "RateLimitedError",
+    "ResponseTooLargeError",
+    "ServerError",
+    "TransportError",
+    "error_for_response",
+    "parse_retry_after",
+    "redact",
+    "remember_secret",
+    "safe_url",
+]
+
+_MAX_MESSAGE = 500  # characters of server text kept in an exception
+
+
+class RaadataError(Exception):
+    """Root of every exception raadata raises on purpose."""
+
+
+class ConfigurationError(RaadataError, ValueError):
+    """A setting is missing or contradictory; the message names it and how to provide it."""
+
+
+class TransportError(RaadataError):
+    """The request never got an HTTP answer (connection failure, timeout) after retries."""
+
+
+class ApiError(RaadataError):
+    """The API (or the token endpoint) answered with an error status.
+
+    ``status`` is the HTTP status (``None`` for a timeout mapped to
+    :class:`ResponseTooLargeError`), ``url`` has no credentials, ``message`` is the
+    server's ``error`` text and ``request_id`` the ``x-request-id`` response header.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.message = redact(message)
+        self.status = status
+        self.method = method
+        self.url = safe_url(url) if url else url
+        self.request_id = request_id
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        where = " ".join(p for p in (self.method, self.url) if p)
+        parts = [f"{self.status}" if self.status is not None else "", self.message]
+        text = ": ".join(p for p in parts if p)
+        extra = [where] if where else []
+        if self.request_id:
+            extra.append(f"request id {self.request_id}")
+        return f"{text} ({', '.join(extra)})" if extra else text
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "method": self.method,
+            "url": self.url,
+            "request_id": self.request_id,
+        }
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.message, self._kwargs()))
+
+
+def _rebuild(cls: type[ApiError], message: str, kwargs: dict[str, Any]) -> ApiError:
+    return cls(message, **kwargs)
+
+
+class BadRequestError(ApiError):
+    """400: the request was malformed or failed validation."""
+
+
+class AuthenticationError(ApiError):
+    """401, or the token endpoint rejected the client id/secret."""
+
+
+class PermissionDeniedError(ApiError):
+    """403: authenticated, but the client's scopes do not allow this request."""
+
+
+class NotFoundError(ApiError):
+    """404: unknown endpoint, or the selector matched no series at all."""
+
+
+class NotAcceptableError(ApiError):
+    """406 (Accept cannot be met) or 415 (missing/wrong Content-Type)."""
+
+
+class ResponseTooLargeError(ApiError):
+    """413, or 502/504/read timeout on a request made with ``split_on_too_large``."""
+
+
+class RateLimitedError(ApiError):
+    """429: too many requests. ``retry_after`` is the server's hint in seconds, if any."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {**super()._kwargs(), "retry_after": self.retry_after}
+
+
+class ServerError(ApiError):
+    """5xx: the server failed. ``retry_after`` is the server's hint in seconds, if any."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {**super()._kwargs(), "retry_after": self.retry_after}
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    406: NotAcceptableError,
+    413: ResponseTooLargeError,
+    415: NotAcceptableError,
+    429: RateLimitedError,
+}
+
+
+def safe_url(url: str) -> str:
+    """``url`` without a ``user:password@`` part."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    netloc = parts.hostname or ""
+    if parts.port is not None:
+        netloc = f"{netloc}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _server_message(resp: requests.Response) -> str:
+    text = resp.text if resp.content else ""
+    try:
+        body = json.loads(text) if text else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and "error" in body:
+        error = body["error"]
+        message = error if isinstance(error, str) else json.dumps(error)
+        description = body.get("error_description")
+        if isinstance(description, str) and description:
+            message = f"{message}: {description}"
+    else:
+        message = " ".join(text.split()) or (resp.reason or "")
+    if len(message) > _MAX_MESSAGE:
+        message = message[: _MAX_MESSAGE - 1] + "…"
+    return message
+
+
+def error_for_response(resp: requests.Response, method: str) -> ApiError:
+    """The :class:`ApiError` subclass for a non-2xx response (the body must be read).
+
+    Reads the server's ``{"error": ...}`` text (a non-JSON body is used as-is, shortened)
+    and the ``x-request-id`` header.
+    """
+    status = resp.status_code
+    cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else ApiError)
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "method": method.upper(),
+        "url": resp.url or (resp.request.url if resp.request is not None else None),
+        "request_id": resp.headers.get("x-request-id"),
+    }
+    if cls in (RateLimitedError, ServerError):
+        kwargs["retry_after"] = parse_retry_after(resp.headers.get("Retry-After"))
+    return cls(_server_message(resp), **kwargs)
+
+
+# --- redaction: secrets and tokens never reach messages or logs -----------------------------
+
+_MASK = "***"
+_PATTERNS = [
+    # Authorization headers in dict reprs, raw headers or prose: keep the scheme only.
+    (re.compile(r"\b(Basic|Bearer|bearer)\s+(?![a-z]+(?:[\s'\",;)]|$))[A-Za-z0-9._~+/=-]{8,}"),
+     r"\1 " + _MASK),
+    # Credential-bearing fields in JSON, dict reprs and form bodies.
+    (re.compile(
+        r"(?i)([\"']?(?:access_token|refresh_token|id_token|client_secret|password|token)"
+        r"[\"']?\s*[:=]\s*[\"']?)[^\"'&,}\s]+"),
+     r"\1" + _MASK),
+    # Anything shaped like a JWT.
+    (re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), _MASK),
+]
+_KNOWN: dict[str, None] = {}  # secret/token texts seen in this process, newest last
+_KNOWN_MAX = 256
+_KNOWN_LOCK = threading.Lock()
+
+
+def remember_secret(value: str) -> None:
+    """Have :func:`redact` mask ``value`` wherever it appears (secrets, tokens, Basic blobs)."""
+    if len(value) < 4:  # too short to mask without mangling ordinary text
+        return
+    with _KNOWN_LOCK:
+        _KNOWN.pop(value, None)
+        _KNOWN[value] = None
+        while len(_KNOWN) > _KNOWN_MAX:
+            del _KNOWN[next(iter(_KNOWN))]
+
+
+def redact(text: str) -> str:
+    """``text`` with known secrets, tokens, JWTs and Authorization credentials masked."""
+    with _KNOWN_LOCK:
+        known = sorted(_KNOWN, key=len, reverse=True)
+    for value in known:
+        if value in text:
+            text = text.replace(value, _MASK)
+    for pattern, repl in _PATTERNS:
+        text = pattern.sub(repl, text)
+    return text
