@@ -1,0 +1,214 @@
+"""Shaping decoded Arrow tables into pandas frames (long, wide, metadata).
+
+Long frames are the lossless form: one row per point, ``timestamp`` (``datetime64[us, UTC]``,
+the instant of a raw point or the start of a statistics window), ``series`` (the label),
+``id`` (the series UUID), ``value`` (float64; missing values are NaN), sorted by series then
+time. Wide frames are for notebooks: a UTC ``DatetimeIndex`` named ``timestamp`` and one
+float64 column per series. Units travel in ``attrs["units"]`` (label -> unit of measure).
+Everything here is pure and vectorised (no per-row Python).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "drop_exact_duplicates",
+    "long_frame",
+    "metadata_frame",
+    "statistics_long_frame",
+    "statistics_wide_frame",
+    "unique_labels",
+    "wide_frame",
+]
+
+_MEASUREMENT_COLUMNS = ["timestamp", "series", "id", "value"]
+_STATISTICS_COLUMNS = ["timestamp", "series", "id", "aggregation", "value"]
+_METADATA_OWN_COLUMNS = ("series", "domain")
+
+
+def _codes(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Strings -> int32 codes in order of first appearance (cheap to compare and hash)."""
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return pc.index_in(column, value_set=pc.unique(column))
+    return column
+
+
+def _strictly_increasing(keys: Sequence[pa.ChunkedArray]) -> bool:
+    """Whether rows increase strictly, comparing ``keys`` lexicographically (so all differ)."""
+    increasing: np.ndarray[Any, np.dtype[np.bool_]] | bool = False
+    tied: np.ndarray[Any, np.dtype[np.bool_]] | bool = True
+    for key in keys:
+        step = np.diff(pc.cast(key, pa.int64()).to_numpy())
+        increasing = increasing | (tied & (step > 0))
+        tied = tied & (step == 0)
+    return bool(np.all(increasing))
+
+
+def drop_exact_duplicates(table: pa.Table) -> tuple[pa.Table, int]:
+    """Drop rows identical in every column (NaN equals NaN), keeping the first of each.
+
+    Returns the table (remaining rows in their original order) and how many were dropped.
+    Fast when rows are grouped by series and increase in time (the API's order).
+    """
+    rows = table.num_rows
+    if rows < 2:
+        return table, 0
+    keys = {name: _codes(table[name]) for name in table.column_names}
+    # Rows that differ in any subset of the columns differ: check the integer-like ones.
+    ordered = [
+        key
+        for key in keys.values()
+        if pa.types.is_integer(key.type) or pa.types.is_timestamp(key.type)
+    ]
+    if ordered and _strictly_increasing(ordered):
+        return table, 0
+    row = "_row_" + "_".join(keys)  # never clashes with a data column
+    numbered = pa.table({**keys, row: pa.array(np.arange(rows, dtype=np.int64))})
+    grouped = numbered.group_by(list(keys), use_threads=False).aggregate([(row, "min")])
+    dropped = rows - grouped.num_rows
+    if dropped == 0:
+        return table, 0
+    keep = np.sort(grouped[f"{row}_min"].to_numpy())
+    return table.take(pa.array(keep)), dropped
+
+
+def unique_labels(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Map each UUID to a column label that no other UUID has.
+
+    ``pairs`` is ``(uuid, label)``; the first label of a repeated UUID wins, an empty label
+    becomes the UUID. Different UUIDs sharing a label get ``"label [uuid[:8]]"`` (the whole
+    UUID if the first 8 characters still collide).
+    """
+    first: dict[str, str] = {}
+    for uuid, label in pairs:
+        first.setdefault(uuid, label or uuid)
+    owners = Counter(first.values())
+    names = {
+        uuid: label if owners[label] == 1 else f"{label} [{uuid[:8]}]"
+        for uuid, label in first.items()
+    }
+    taken = Counter(names.values())
+    return {
+        uuid: name if taken[name] == 1 else f"{first[uuid]} [{uuid}]"
+        for uuid, name in names.items()
+    }
+
+
+def _labelled_frame(
+    table: pa.Table,
+    labels: Mapping[str, str],
+    units: Mapping[str, str] | None,
+    columns: Sequence[str],
+    then_by: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Label each row's UUID as ``series``; sort by series, ``then_by``, time; to pandas."""
+    uuids = pc.unique(table["id"])
+    label_of = pa.array([labels.get(uuid, uuid) for uuid in uuids.to_pylist()], pa.string())
+    positions = pc.index_in(table["id"], value_set=uuids)
+    series = label_of.take(positions)
+    # Sort on each label's rank (an integer) rather than on the strings: much faster.
+    rank = pc.rank(label_of, sort_keys="ascending", tiebreaker="dense").take(positions)
+    keyed = table.append_column("series", series).append_column("_rank", rank)
+    sort_keys = [(name, "ascending") for name in ("_rank", *then_by, "timestamp")]
+    ordered = keyed.take(pc.sort_indices(keyed, sort_keys=sort_keys)).select(list(columns))
+    frame: pd.DataFrame = ordered.to_pandas()
+    frame.attrs["units"] = {labels.get(key, key): uom for key, uom in (units or {}).items()}
+    return frame
+
+
+def long_frame(
+    table: pa.Table, labels: Mapping[str, str], units: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Measurements table -> long frame: ``timestamp``, ``series``, ``id``, ``value``.
+
+    ``labels`` maps UUID -> label (a UUID missing from it is its own label). ``units`` maps
+    UUID or label -> unit of measure; ``attrs["units"]`` holds it by label. Sorted by series
+    then time, with a ``RangeIndex``.
+    """
+    return _labelled_frame(table, labels, units, _MEASUREMENT_COLUMNS)
+
+
+def statistics_long_frame(
+    table: pa.Table, labels: Mapping[str, str], units: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Statistics table -> long frame: ``timestamp`` (window start), ``series``, ``id``,
+    ``aggregation``, ``value``; sorted by series, aggregation, time. Labels/units as in
+    :func:`long_frame`.
+    """
+    return _labelled_frame(table, labels, units, _STATISTICS_COLUMNS, then_by=["aggregation"])
+
+
+def _pivot(long: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Time-indexed float64 frame with one column per distinct ``columns`` value(s).
+
+    When a (timestamp, column) pair repeats with different values, the first row wins.
+    """
+    try:
+        wide = long.pivot(index="timestamp", columns=columns, values="value")
+    except ValueError:  # repeated (timestamp, series[, aggregation]) with different values
+        unique = long.drop_duplicates(["timestamp", *columns], keep="first")
+        wide = unique.pivot(index="timestamp", columns=columns, values="value")
+    wide = wide.sort_index().astype("float64")
+    wide.index.name = "timestamp"
+    wide.attrs = copy.deepcopy(long.attrs)
+    return wide
+
+
+def wide_frame(long: pd.DataFrame) -> pd.DataFrame:
+    """Long measurements frame -> wide: UTC ``DatetimeIndex`` named ``timestamp`` (sorted),
+    one float64 column per series label (columns named ``series``), NaN where a series has
+    no point at that instant. ``attrs`` are kept.
+    """
+    wide = _pivot(long, ["series"])
+    wide.columns.name = "series"
+    return wide
+
+
+def statistics_wide_frame(long: pd.DataFrame) -> pd.DataFrame:
+    """Long statistics frame -> wide, one float64 column per (series, aggregation).
+
+    Column names are single-level when unambiguous: the series label when there is one
+    aggregation, else the aggregation when there is one series; otherwise a two-level
+    ``MultiIndex`` named ``("series", "aggregation")``. The index is the window start (UTC).
+    """
+    wide = _pivot(long, ["series", "aggregation"])
+    if long["aggregation"].nunique() <= 1:
+        wide.columns = wide.columns.get_level_values("series")
+    elif long["series"].nunique() == 1:
+        wide.columns = wide.columns.get_level_values("aggregation")
+    return wide
+
+
+def _flatten(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """One metadata entry's fields as columns: nested objects (``mapsTo``) as ``key.sub``."""
+    row: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name in _METADATA_OWN_COLUMNS:
+            name = f"metadata.{name}"
+        if isinstance(value, Mapping):
+            row.update({f"{name}.{sub}": inner for sub, inner in value.items()})
+        else:
+            row[name] = value
+    return row
+
+
+def metadata_frame(entries: Sequence[tuple[str, dict[str, Any]]], domain: str) -> pd.DataFrame:
+    """Metadata ``(domain id, fields)`` pairs -> one row per entry (repeated ids kept).
+
+    Columns: ``series`` (the id in ``domain``), ``domain``, then the fields in first-seen
+    order, with ``mapsTo`` flattened to ``mapsTo.<domain>``. A field named ``series`` or
+    ``domain`` becomes ``metadata.series``/``metadata.domain``. ``RangeIndex``.
+    """
+    rows = [{"series": key, "domain": domain, **_flatten(fields)} for key, fields in entries]
+    if not rows:
+        return pd.DataFrame({name: pd.Series(dtype="str") for name in _METADATA_OWN_COLUMNS})
+    return pd.DataFrame(rows)

@@ -1,0 +1,1 @@
+"""Unit tests of the pure time-series functions (no network, no I/O)."""
