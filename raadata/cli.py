@@ -1,11 +1,275 @@
-"""The ``raadata`` command line."""
+"""The ``raadata`` command line: demo, sandbox, whoami, metadata, get, stats, export.
+
+Configuration is the library's: flags first, then ``RAADATA_*`` environment variables,
+then the profile file. The secret never travels as a plain flag (process lists show
+flags): use ``RAADATA_CLIENT_SECRET``, ``RAADATA_CLIENT_SECRET_FILE``,
+``--client-secret-file`` or ``--prompt-secret``. Errors print one line and exit 1;
+``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
+import pandas as pd
 
 from raadata._version import __version__
+from raadata.errors import RaadataError
+
+F = TypeVar("F", bound=Callable[..., Any])
+FORMATS = ("table", "csv", "parquet", "json")
 
 
-@click.group()
+class Command(click.Group):
+    """Turns expected errors into one ``error: ...`` line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (RaadataError, ValueError, TypeError, OSError) as error:
+            if ctx.params.get("debug"):
+                raise
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=Command)
 @click.version_option(__version__, prog_name="raadata")
-def main() -> None:
-    """raadata: Raa Labs time series into pandas and Parquet."""
+@click.option("--profile", help="Named profile from the raadata config file.")
+@click.option("--environment", help="Prism environment (path segment); RAADATA_ENVIRONMENT.")
+@click.option("--api-url", help="API root; RAADATA_API_URL.")
+@click.option("--token-url", help="OAuth token endpoint; RAADATA_TOKEN_URL.")
+@click.option("--api-version", help="x-api-version to pin; RAADATA_API_VERSION.")
+@click.option("--client-id", help="OAuth client id; RAADATA_CLIENT_ID.")
+@click.option(
+    "--client-secret-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="File holding the client secret; RAADATA_CLIENT_SECRET_FILE.",
+)
+@click.option("--prompt-secret", is_flag=True, help="Ask for the client secret (hidden input).")
+@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Concurrent requests.")
+@click.option("--progress/--no-progress", default=None, help="Progress bars (default: on a terminal).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.pass_context
+def main(ctx: click.Context, **options: Any) -> None:
+    """raadata: Raa Labs (Prism) time series into pandas and Parquet.
+
+    \b
+    Try it with no credentials:
+      raadata demo
+    """
+    ctx.obj = options
+
+
+def make_client(ctx: click.Context) -> Any:
+    """A Client from the group's flags, the environment and the profile."""
+    from raadata.client import Client
+
+    options = dict(ctx.find_root().obj or {})
+    overrides = {
+        key: options[key]
+        for key in ("environment", "api_url", "token_url", "api_version", "client_id")
+        if options.get(key)
+    }
+    if options.get("prompt_secret"):
+        overrides["client_secret"] = click.prompt("Client secret", hide_input=True)
+    elif options.get("client_secret_file"):
+        overrides["client_secret"] = Path(options["client_secret_file"]).read_text().strip()
+    return Client.from_env(
+        profile=options.get("profile"),
+        max_workers=options.get("workers", 8),
+        progress=options.get("progress"),
+        **overrides,
+    )
+
+
+def time_options(function: F) -> F:
+    """--start/--end/--since/--last, all UTC, half-open [start, end)."""
+    for option in reversed(
+        [
+            click.option("--start", help="Start (inclusive), ISO 8601 or epoch seconds; UTC."),
+            click.option("--end", help="End (exclusive); default now."),
+            click.option("--since", help="Duration back from now, e.g. 6hours, 1day."),
+            click.option("--last", help="Duration back from the end of the last full day."),
+            click.option("--domain", help="Domain for selectors given without one."),
+            click.option("--labels", type=click.Choice(["domain", "uuid", "name"]),
+                         default="domain", show_default=True, help="Column labels."),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def output_options(function: F) -> F:
+    """--format and --out."""
+    function = click.option("--out", "-o", type=click.Path(dir_okay=False),
+                            help="Write to this file instead of stdout.")(function)
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+                        show_default=True, help="Output format.")(function)
+
+
+def when(since: str | None, last: str | None) -> dict[str, str]:
+    """The duration-family time arguments that were given."""
+    return {key: value for key, value in (("since", since), ("last", last)) if value}
+
+
+def emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
+    """Print or write a frame in the chosen format."""
+    if fmt == "parquet":
+        if not out:
+            raise click.UsageError("--format parquet needs --out FILE")
+        frame.to_parquet(out)
+    elif fmt == "csv":
+        text = frame.to_csv()
+    elif fmt == "json":
+        text = frame.to_json(orient="table", date_format="iso", indent=1)
+    else:
+        text = frame.to_string(max_rows=60, max_cols=12)
+    if fmt != "parquet":
+        if out:
+            Path(out).write_text(text)
+        else:
+            click.echo(text)
+    if out:
+        click.echo(f"wrote {len(frame):,} rows to {out}", err=True)
+
+
+@main.command()
+@click.pass_context
+def whoami(ctx: click.Context) -> None:
+    """Who the configured credentials are: client id, scopes, token expiry.
+
+    Never prints the token or the secret.
+
+    \b
+    Example:
+      RAADATA_CLIENT_ID=... RAADATA_CLIENT_SECRET_FILE=~/.raa-secret raadata whoami
+    """
+    client = make_client(ctx)
+    with client:
+        identity = client.whoami()
+        click.echo(f"client id:   {identity.client_id}")
+        click.echo(f"scopes:      {' '.join(identity.scopes) or '(none)'}")
+        click.echo(f"expires at:  {identity.expires_at.isoformat()}")
+        click.echo(f"api:         {client.transport.base_url}")
+
+
+@main.command()
+@click.argument("selectors", nargs=-1, required=True)
+@click.option("--domain", help="Domain for selectors given without one.")
+@click.option("--verbose", is_flag=True, help="Ask for readable ids where the domain has them.")
+@output_options
+@click.pass_context
+def metadata(ctx: click.Context, selectors: Sequence[str], domain: str | None, verbose: bool,
+             fmt: str, out: str | None) -> None:
+    """Metadata of the series the selectors name, one row per series.
+
+    \b
+    Example:
+      raadata metadata "raalabs/IMO1000001/*"
+    """
+    with make_client(ctx) as client:
+        emit(client.metadata(list(selectors), domain=domain, verbose=verbose), fmt, out)
+
+
+@main.command()
+@click.argument("selectors", nargs=-1, required=True)
+@time_options
+@click.option("--shape", type=click.Choice(["wide", "long"]), default="wide", show_default=True)
+@output_options
+@click.pass_context
+def get(ctx: click.Context, selectors: Sequence[str], start: str | None, end: str | None,
+        since: str | None, last: str | None, domain: str | None, labels: str, shape: str,
+        fmt: str, out: str | None) -> None:
+    """Raw measurements over [start, end) (UTC) as a table, CSV, JSON or Parquet file.
+
+    \b
+    Example:
+      raadata get "raalabs/IMO1000001/ME ShaftPower" --since 6hours --format csv -o power.csv
+    """
+    with make_client(ctx) as client:
+        frame = client.measurements(list(selectors), start, end, domain=domain, shape=shape,
+                                    labels=labels, **when(since, last))
+        emit(frame, fmt, out)
+        click.echo(client.last_report.summary().splitlines()[0], err=True)
+
+
+@main.command()
+@click.argument("selectors", nargs=-1, required=True)
+@time_options
+@click.option("--aggregations", default="avg", show_default=True,
+              help="Comma-separated: avg,min,max,count,sum,stddev,first,last.")
+@click.option("--window", default="1m", show_default=True, help="Window, e.g. 1m, 1hour, 1day.")
+@click.option("--shape", type=click.Choice(["wide", "long"]), default="wide", show_default=True)
+@output_options
+@click.pass_context
+def stats(ctx: click.Context, selectors: Sequence[str], start: str | None, end: str | None,
+          since: str | None, last: str | None, domain: str | None, labels: str,
+          aggregations: str, window: str, shape: str, fmt: str, out: str | None) -> None:
+    """Aggregates per epoch-aligned UTC window over [start, end).
+
+    \b
+    Example:
+      raadata stats "raalabs/*/ME ShaftPower" --since 1day --window 1hour --aggregations avg,max
+    """
+    with make_client(ctx) as client:
+        frame = client.statistics(list(selectors), start, end, aggregations=aggregations,
+                                  window=window, domain=domain, shape=shape, labels=labels,
+                                  **when(since, last))
+        emit(frame, fmt, out)
+
+
+@main.command()
+@click.argument("selectors", nargs=-1, required=True)
+@time_options
+@click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False),
+              help="Dataset directory (created; resumed if it holds the same export).")
+@click.option("--stats", "statistics", is_flag=True, help="Export aggregates instead of points.")
+@click.option("--aggregations", default="avg", show_default=True)
+@click.option("--window", default="1m", show_default=True)
+@click.option("--partition-by", default="vessel,date", show_default=True,
+              help="Comma-separated subset of vessel,date.")
+@click.option("--overwrite", is_flag=True, help="Replace a different export in --out.")
+@click.pass_context
+def export(ctx: click.Context, selectors: Sequence[str], start: str | None, end: str | None,
+           since: str | None, last: str | None, domain: str | None, labels: str, out: str,
+           statistics: bool, aggregations: str, window: str, partition_by: str,
+           overwrite: bool) -> None:
+    """Export to a partitioned Parquet dataset; re-run the same command to resume.
+
+    \b
+    Example:
+      raadata export "raalabs/*/*" --start 2025-01-01 --end 2025-02-01 --out fleet-jan
+    """
+    keys = [key.strip() for key in partition_by.split(",") if key.strip()]
+    with make_client(ctx) as client:
+        result = client.export(list(selectors), start, end, out, statistics=statistics,
+                               aggregations=aggregations, window=window, domain=domain,
+                               partition_by=keys, labels=labels, overwrite=overwrite,
+                               **when(since, last))
+        click.echo(str(result))
+        click.echo(result.report.summary().splitlines()[0])
+
+
+@main.command()
+@click.option("--out", "-o", default="raadata-demo", show_default=True,
+              type=click.Path(file_okay=False), help="Where to write the demo dataset.")
+@click.option("--hours", default=24, show_default=True, type=click.IntRange(1, 24 * 31),
+              help="How much fleet data to pull.")
+def demo(out: str, hours: int) -> None:
+    """Start the built-in sandbox, pull fleet data into a DataFrame and a Parquet dataset.
+
+    Needs no credentials and no network: everything runs on 127.0.0.1.
+
+    \b
+    Example:
+      raadata demo --hours 6
+    """
+    from raadata.demo import run_demo
+
+    run_demo(Path(out), hours=hours, echo=click.echo)
+

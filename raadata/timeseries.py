@@ -9,15 +9,18 @@ request), resolves selectors to readable series through metadata, plans requests
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Literal, TypedDict, Unpack
 
 import pandas as pd
 import pyarrow as pa
 
 from raadata.decode import MEASUREMENTS_SCHEMA, STATISTICS_SCHEMA
+from raadata.export import PARTITION_KEYS, ExportResult, ExportSpec, check_partition_by, export_dataset
 from raadata.fetch import Pull, Result, WireFormats, rows_per_uuid, run
 from raadata.frames import (
     long_frame,
@@ -32,7 +35,14 @@ from raadata.planning import ASSUMED_HZ, Density, Task, Unit, WindowCursor, pack
 from raadata.report import PullReport
 from raadata.resolve import LABEL_KINDS, LabelKind, MetadataCache, SeriesInfo, fetch_metadata, resolve
 from raadata.selectors import Selector, parse_selectors
-from raadata.timerange import TimeInput, TimeRange, format_duration, parse_duration, resolve_range
+from raadata.timerange import (
+    TimeInput,
+    TimeRange,
+    format_duration,
+    format_instant,
+    parse_duration,
+    resolve_range,
+)
 
 Shape = Literal["wide", "long"]
 SelectorInput = str | Selector | Iterable[str | Selector]
@@ -200,9 +210,7 @@ class TimeSeriesAPI:
         _check_choice("labels", labels, LABEL_KINDS)
         parsed = parse_selectors(selectors, domain)
         time_range = self._range(start, end, when)
-        pull = Pull(
-            "measurements", {}, pd.Timedelta(seconds=1), ASSUMED_HZ, _positive(target_points)
-        )
+        pull = measurements_pull(target_points)
         table, names, units = self._collect(pull, parsed, time_range, labels, max_workers, progress)
         frame = long_frame(table, names, units)
         if shape == "wide":
@@ -234,13 +242,9 @@ class TimeSeriesAPI:
         """
         _check_choice("shape", shape, ("wide", "long"))
         _check_choice("labels", labels, LABEL_KINDS)
-        aggs = _parse_aggregations(aggregations)
-        step = parse_duration(window, name="window")
+        pull = statistics_pull(aggregations, window, target_points)
         parsed = parse_selectors(selectors, domain)
         time_range = self._range(start, end, when)
-        params = {"aggregation": ",".join(aggs), "window": format_duration(step)}
-        rate = len(aggs) / step.total_seconds()
-        pull = Pull("statistics", params, step, rate, _positive(target_points))
         table, names, units = self._collect(pull, parsed, time_range, labels, max_workers, progress)
         frame = statistics_long_frame(table, names, units)
         if shape == "wide":
@@ -286,9 +290,7 @@ class TimeSeriesAPI:
         _check_choice("labels", labels, LABEL_KINDS)
         parsed = parse_selectors(selectors, domain)
         time_range = self._range(start, end, when)
-        pull = Pull(
-            "measurements", {}, pd.Timedelta(seconds=1), ASSUMED_HZ, _positive(target_points)
-        )
+        pull = measurements_pull(target_points)
         return self._iter_frames(
             parsed, time_range, pull, labels, max_workers, progress
         )
@@ -307,6 +309,71 @@ class TimeSeriesAPI:
             for label, rows in _rows_by_label([result.table], names).items():
                 report.rows_per_series[label] = report.rows_per_series.get(label, 0) + rows
             yield long_frame(result.table, names, units)
+
+    def export(
+        self,
+        selectors: SelectorInput,
+        start: TimeInput | None = None,
+        end: TimeInput | None = None,
+        path: str | os.PathLike[str] = "raadata-export",
+        *,
+        statistics: bool = False,
+        aggregations: str | Iterable[str] = "avg",
+        window: str | timedelta = "1m",
+        domain: str | None = None,
+        partition_by: Iterable[str] = PARTITION_KEYS,
+        labels: LabelKind = "domain",
+        overwrite: bool = False,
+        max_workers: int | None = None,
+        progress: bool | None = None,
+        target_points: int = DEFAULT_TARGET_POINTS,
+        **when: Unpack[TimeArgs],
+    ) -> ExportResult:
+        """Write raw points (or, with ``statistics=True``, aggregates) to a Parquet dataset.
+
+        The dataset at ``path`` is long form (``timestamp`` UTC microseconds, ``series``,
+        ``id``, [``aggregation``], ``value``), partitioned hive-style by vessel and UTC day.
+        Files appear atomically as requests finish; re-running the same call resumes an
+        interrupted export; other arguments into the same directory are refused unless
+        ``overwrite=True``. A ``since``/``last`` range moves with the clock, so resume
+        such an export by repeating the start and end it printed.
+        """
+        _check_choice("labels", labels, LABEL_KINDS)
+        keys = check_partition_by(partition_by)
+        parsed = parse_selectors(selectors, domain)
+        time_range = self._range(start, end, when)
+        pull = (
+            statistics_pull(aggregations, window, target_points)
+            if statistics
+            else measurements_pull(target_points)
+        )
+        spec = ExportSpec(
+            kind=pull.kind,
+            selectors=tuple(s.path for s in parsed),
+            start=format_instant(time_range.start),
+            end=format_instant(time_range.end),
+            params=pull.params,
+            partition_by=keys,
+            labels=labels,
+            api_version=self.transport.settings.api_version,
+        )
+        series = resolve(self.transport, parsed, self._metadata_cache, max_workers=self.max_workers)
+        names = unique_labels([(info.uuid, info.label(labels)) for info in series])
+        result = export_dataset(
+            self.transport,
+            pull,
+            series,
+            time_range,
+            Path(path),
+            spec,
+            names,
+            formats=self._wire_formats,
+            max_workers=max_workers or self.max_workers,
+            progress=self.progress if progress is None else progress,
+            overwrite=overwrite,
+        )
+        self.last_report = result.report
+        return result
 
     def plan(
         self,
@@ -330,6 +397,21 @@ class TimeSeriesAPI:
             while (task := cursor.next_task()) is not None:
                 tasks.append(task)
         return Plan(series, time_range, tasks, ASSUMED_HZ)
+
+
+def measurements_pull(target_points: int) -> Pull:
+    """A raw-points pull: windows on whole seconds, 1 Hz per series assumed at first."""
+    return Pull("measurements", {}, pd.Timedelta(seconds=1), ASSUMED_HZ, _positive(target_points))
+
+
+def statistics_pull(
+    aggregations: str | Iterable[str], window: str | timedelta, target_points: int
+) -> Pull:
+    """An aggregate pull: windows on the aggregation grid, its row rate known exactly."""
+    aggs = _parse_aggregations(aggregations)
+    step = parse_duration(window, name="window")
+    params = {"aggregation": ",".join(aggs), "window": format_duration(step)}
+    return Pull("statistics", params, step, len(aggs) / step.total_seconds(), _positive(target_points))
 
 
 def _positive(target_points: int) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pandas as pd
 import pytest
 
@@ -70,7 +72,7 @@ def test_cursor_covers_range_without_gaps_or_overlap(
     assert len(tasks) == expected
     assert tasks[0].start == unit.start
     assert tasks[-1].end == unit.end
-    for before, after in zip(tasks, tasks[1:], strict=False):
+    for before, after in itertools.pairwise(tasks):
         assert before.end == after.start
         assert after.start == floor_to(after.start, pd.Timedelta(align))
 
