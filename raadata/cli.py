@@ -55,7 +55,7 @@ class Command(click.Group):
 @click.option("--progress/--no-progress", default=None, help="Progress bars (default: on a terminal).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.pass_context
-def main(ctx: click.Context, **options: Any) -> None:
+def main(ctx: click.Context, /, **options: Any) -> None:
     """raadata: Raa Labs (Prism) time series into pandas and Parquet.
 
     \b

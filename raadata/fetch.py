@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -154,7 +154,7 @@ def fetch_task(
         return table
 
 
-def _progress(enabled: bool | None, total: float, kind: str) -> tqdm[None]:
+def _progress(enabled: bool | None, total: float, kind: str) -> tqdm[Any]:
     """A bar over the series-seconds covered; ``None`` means on when a person is watching."""
     if enabled is None:
         enabled = sys.stderr.isatty() or "ipykernel" in sys.modules

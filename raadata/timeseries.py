@@ -10,11 +10,12 @@ request), resolves selectors to readable series through metadata, plans requests
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal, TypedDict, Unpack
+from typing import Any, Literal, TypedDict, Unpack
 
 import pandas as pd
 import pyarrow as pa
@@ -423,3 +424,39 @@ def _positive(target_points: int) -> int:
 def _rows_by_label(tables: Sequence[pa.Table], names: dict[str, str]) -> dict[str, int]:
     return {names.get(uuid, uuid): rows for uuid, rows in rows_per_uuid(tables).items()}
 
+
+
+_default_clients: dict[tuple[tuple[str, str], ...], TimeSeriesAPI] = {}
+_default_lock = threading.Lock()
+
+
+def default_client() -> TimeSeriesAPI:
+    """``Client.from_env()``, kept while the ``RAADATA_*`` environment stays the same.
+
+    Reusing it keeps the token and the metadata cache across calls in a notebook.
+    """
+    from raadata.client import Client
+
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("RAADATA_")))
+    with _default_lock:
+        if key not in _default_clients:
+            _default_clients.clear()
+            _default_clients[key] = Client.from_env()
+        return _default_clients[key]
+
+
+def get_series(
+    selectors: SelectorInput,
+    start: TimeInput | None = None,
+    end: TimeInput | None = None,
+    *,
+    client: TimeSeriesAPI | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """Raw points of the selected series over ``[start, end)`` (UTC) as a DataFrame.
+
+    Wide by default (UTC ``DatetimeIndex`` named ``timestamp``, one column per series);
+    ``shape="long"`` for ``timestamp, series, id, value``. Takes every option of
+    :meth:`Client.measurements`. Uses ``client`` or ``Client.from_env()``.
+    """
+    return (client or default_client()).measurements(selectors, start, end, **options)
