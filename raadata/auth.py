@@ -1,0 +1,483 @@
+"""Access tokens: the OAuth 2 client-credentials exchange and one shared, thread-safe token.
+
+The exchange uses requests-oauthlib's ``OAuth2Session`` with oauthlib's
+``BackendApplicationClient`` (Basic auth, ``grant_type=client_credentials``). Its refresh
+machinery is not used (it needs a refresh token, which client credentials never get:
+requests-oauthlib issue #260), and the session is only touched under a lock, because it
+keeps the token being fetched in shared state. The lifetime is computed here: ``expires_in``,
+else the JWT ``exp``, else 3600 s; the token is re-fetched ``min(60 s, lifetime / 2)``
+before it ends.
+
+requests-oauthlib logs Basic credentials and tokens at DEBUG; :func:`install_log_redaction`
+masks them in its records and in those of oauthlib, urllib3, requests and raadata.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
+
+import jwt
+import requests
+from oauthlib.oauth2 import BackendApplicationClient, InsecureTransportError, OAuth2Error
+from requests.auth import HTTPBasicAuth
+from requests_oauthlib import OAuth2Session
+from tenacity import RetryCallState, Retrying, retry_if_exception
+
+from raadata._version import __version__
+from raadata.config import RetryPolicy, Secret, Settings, is_loopback_url
+from raadata.errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    error_for_response,
+    redact,
+    remember_secret,
+)
+
+__all__ = [
+    "DEFAULT_LIFETIME",
+    "MAX_MARGIN",
+    "Identity",
+    "TokenProvider",
+    "install_log_redaction",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIFETIME = 3600.0  # seconds, when neither expires_in nor the JWT exp says
+MAX_MARGIN = 60.0  # seconds before expiry at which the token is re-fetched (capped at half)
+TOKEN_RETRY = RetryPolicy(max_attempts=5, backoff_initial=0.5, backoff_max=10.0,
+                          max_total_wait=60.0)
+_REJECTED = {"invalid_client", "unauthorized_client", "invalid_grant", "access_denied"}
+_REDACTED_LOGGERS = ("requests_oauthlib", "oauthlib", "urllib3", "requests", "raadata")
+
+
+# --- logging -------------------------------------------------------------------------------
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites each record's message with secrets, tokens and credentials masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is the logging module's business, not ours
+            return True
+        record.msg, record.args = redact(message), None
+        return True
+
+
+_FILTER = _RedactingFilter()
+_FILTER_LOCK = threading.Lock()
+
+
+def install_log_redaction() -> None:
+    """Mask secrets in records of requests-oauthlib, oauthlib, urllib3, requests, raadata.
+
+    Logger filters only see records logged on that very logger, so the filter goes on
+    every existing logger under those names. Idempotent; called by each TokenProvider.
+    """
+    with _FILTER_LOCK:
+        names = [n for n in list(logging.root.manager.loggerDict)
+                 if n.split(".")[0] in _REDACTED_LOGGERS]
+        for name in {*_REDACTED_LOGGERS, *names}:
+            logger = logging.getLogger(name)
+            if _FILTER not in logger.filters:
+                logger.addFilter(_FILTER)
+
+
+# --- identity ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the client is: id, scopes from the token's claims, and when the token expires.
+
+    Times are timezone-aware UTC. The token text is never part of this object.
+    """
+
+    client_id: str
+    scopes: tuple[str, ...]
+    expires_at: datetime
+    issued_at: datetime | None = None
+    issuer: str | None = None
+
+    @property
+    def expires_in(self) -> float:
+        """Seconds until the current token expires (negative once it has)."""
+        return (self.expires_at - datetime.now(UTC)).total_seconds()
+
+    def __str__(self) -> str:
+        scopes = " ".join(self.scopes) or "(none in the token)"
+        return (f"client {self.client_id}; scopes {scopes}; "
+                f"token expires {self.expires_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str = field(repr=False)
+    claims: Mapping[str, Any] = field(repr=False)
+    refresh_at: float  # clock reading after which a new token is fetched
+    expires_mono: float  # clock reading at which the token ends
+    lifetime: float  # seconds
+    expires_at: datetime
+    issued_at: datetime | None
+
+
+def _claims(text: str) -> dict[str, Any]:
+    try:
+        claims = jwt.decode(text, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}  # an opaque token: no claims to show
+    return claims if isinstance(claims, dict) else {}
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def token_lifetime(response: Mapping[str, Any], claims: Mapping[str, Any], now: float) -> float:
+    """Seconds the token lives: ``expires_in``, else the JWT ``exp``, else 3600.
+
+    From ``exp`` the shorter of ``exp - iat`` and ``exp - now`` (``now``: Unix seconds),
+    ignoring non-positive candidates (clock skew).
+    """
+    expires_in = _number(response.get("expires_in"))
+    if expires_in is not None and expires_in > 0:
+        return expires_in
+    exp, iat = _number(claims.get("exp")), _number(claims.get("iat"))
+    if exp is not None:
+        candidates = [c for c in (exp - now, exp - iat if iat is not None else None)
+                      if c is not None and c > 0]
+        if candidates:
+            return min(candidates)
+    return DEFAULT_LIFETIME
+
+
+def refresh_margin(lifetime: float) -> float:
+    """Seconds before expiry to re-fetch: ``min(60, lifetime / 2)``."""
+    return min(MAX_MARGIN, lifetime / 2)
+
+
+def _scopes(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    raw = claims.get("scope") or claims.get("scp")
+    if isinstance(raw, str):
+        return tuple(raw.split())
+    if isinstance(raw, list | tuple):
+        return tuple(str(s) for s in raw)
+    return ()
+
+
+# --- the token exchange ----------------------------------------------------------------------
+
+class _TokenSession(OAuth2Session):  # type: ignore[misc]
+    """OAuth2Session for the token exchange that lets plain http through for loopback only.
+
+    oauthlib's transport check is global (an environment variable); this allows one
+    session to talk to the sandbox without switching the check off for anything else.
+    """
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        if url.startswith("http://") and is_loopback_url(url):
+            for key in ("withhold_token", "client_id", "client_secret"):
+                kwargs.pop(key, None)
+            return requests.Session.request(self, method, url, *args, **kwargs)
+        response: requests.Response = super().request(method, url, *args, **kwargs)
+        return response
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for failures worth retrying: 429, 500/502/503/504, lost connections."""
+    if isinstance(exc, RateLimitedError):
+        return True
+    if isinstance(exc, ServerError):
+        return exc.status in (500, 502, 503, 504)
+    return isinstance(exc, TransportError) and _retryable_cause(exc.__cause__)
+
+
+def _retryable_cause(cause: BaseException | None) -> bool:
+    """True for connection failures worth retrying (not TLS errors, not read timeouts)."""
+    if isinstance(cause, requests.exceptions.SSLError | requests.ReadTimeout):
+        return False
+    return isinstance(cause, requests.ConnectionError | requests.exceptions.ChunkedEncodingError)
+
+
+def retry_wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    """A tenacity ``wait`` for ``policy`` that honours ``retry_after`` on the exception."""
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        hint = getattr(exc, "retry_after", None)
+        return policy.wait(state.attempt_number, hint if isinstance(hint, float) else None)
+
+    return wait
+
+
+def retry_stop(policy: RetryPolicy) -> Callable[[RetryCallState], bool]:
+    """A tenacity ``stop`` for ``policy`` (attempts, and the summed waits)."""
+
+    def stop(state: RetryCallState) -> bool:
+        return policy.should_stop(state.attempt_number, state.idle_for, state.upcoming_sleep)
+
+    return stop
+
+
+class TokenProvider:
+    """One access token for a client, shared by all its threads.
+
+    :meth:`token` returns a valid token, fetching one (under a lock, so exactly one fetch
+    however many threads ask) when there is none or it is within the margin of expiry.
+    :meth:`invalidate` drops a token the API refused (401) unless another thread has
+    already replaced it. Once the token endpoint rejects the id/secret, every later call
+    raises that :class:`AuthenticationError` without asking the server again.
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: Secret | str,
+        token_url: str,
+        *,
+        timeout: float | tuple[float, float] = (10.0, 30.0),
+        session_factory: Callable[[], OAuth2Session] | None = None,
+        retry: RetryPolicy = TOKEN_RETRY,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        install_log_redaction()
+        self.client_id = client_id
+        self._secret = client_secret if isinstance(client_secret, Secret) else Secret(client_secret)
+        self.token_url = token_url
+        self.timeout = timeout
+        self.retry = retry
+        self._sleep = sleep
+        self._clock = clock
+        self._session_factory = session_factory or self._default_session
+        self._session: OAuth2Session | None = None
+        self._lock = threading.Lock()
+        self._current: _Token | None = None
+        self._rejected: AuthenticationError | None = None
+        self._fetch_count = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> TokenProvider:
+        """A provider for ``settings`` (token fetch read timeout: at most 30 s)."""
+        connect, read = settings.timeout
+        kwargs.setdefault("timeout", (connect, min(read, 30.0)))
+        return cls(settings.client_id, settings.client_secret, settings.token_url, **kwargs)
+
+    def __repr__(self) -> str:
+        state = "rejected" if self._rejected else ("has token" if self._current else "no token")
+        return (f"TokenProvider(client_id={self.client_id!r}, token_url={self.token_url!r}, "
+                f"{state}, fetches={self._fetch_count})")
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a TokenProvider holds credentials and cannot be pickled")
+
+    @property
+    def fetch_count(self) -> int:
+        """Requests sent to the token endpoint so far (each attempt counts)."""
+        return self._fetch_count
+
+    def token(self) -> str:
+        """A token valid for at least the margin (``min(60 s, lifetime/2)``); may fetch."""
+        current = self._current
+        if current is not None and self._clock() < current.refresh_at:
+            return current.text
+        with self._lock:
+            return self._refresh_locked().text
+
+    def invalidate(self, token: str) -> bool:
+        """Forget ``token`` after the API refused it; False if it was already replaced."""
+        with self._lock:
+            if self._current is not None and self._current.text == token:
+                self._current = None
+                return True
+            return False
+
+    def info(self) -> Identity:
+        """Who this client is (fetches a token if there is none); never the token text."""
+        current = self._current
+        if current is None or self._clock() >= current.refresh_at:
+            with self._lock:
+                current = self._refresh_locked()
+        claims = current.claims
+        issuer = claims.get("iss")
+        return Identity(
+            client_id=self.client_id,
+            scopes=_scopes(claims),
+            expires_at=current.expires_at,
+            issued_at=current.issued_at,
+            issuer=issuer if isinstance(issuer, str) else None,
+        )
+
+    def close(self) -> None:
+        """Close the token session's connections."""
+        with self._lock:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+
+    # -- internals (call with the lock held) ---------------------------------------------------
+
+    def _refresh_locked(self) -> _Token:
+        current = self._current
+        now = self._clock()
+        if current is not None and now < current.refresh_at:
+            return current  # another thread fetched while we waited for the lock
+        if self._rejected is not None:
+            raise self._copy(self._rejected)
+        try:
+            fresh = self._fetch()
+        except AuthenticationError as exc:
+            self._rejected = exc
+            raise
+        except (TransportError, ApiError) as exc:
+            if current is not None and now < current.expires_mono - 1.0:
+                # the old token still works: use it and try again a little later
+                log.warning("token refresh failed (%s); using the current token a while longer",
+                            exc)
+                postponed = min(10.0, (current.expires_mono - now) / 2)
+                self._current = _replace_refresh(current, now + postponed)
+                return self._current
+            raise
+        self._current = fresh
+        return fresh
+
+    @staticmethod
+    def _copy(exc: AuthenticationError) -> AuthenticationError:
+        return AuthenticationError(exc.message, status=exc.status, method=exc.method,
+                                   url=exc.url, request_id=exc.request_id)
+
+    def _default_session(self) -> OAuth2Session:
+        session = _TokenSession(client=BackendApplicationClient(client_id=self.client_id))
+        session.headers["User-Agent"] = f"raadata/{__version__}"
+        return session
+
+    def _session_locked(self) -> OAuth2Session:
+        if self._session is None:
+            session = self._session_factory()
+            session.register_compliance_hook("access_token_request", self._real_url)
+            session.register_compliance_hook("access_token_response", self._check_response)
+            self._session = session
+        return self._session
+
+    def _fetch(self) -> _Token:
+        retrying = Retrying(
+            retry=retry_if_exception(is_transient),
+            wait=retry_wait(self.retry),
+            stop=retry_stop(self.retry),
+            before_sleep=self._log_retry,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        return retrying(self._fetch_once)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        log.info("token request failed (%s); retry %d in %.1f s", exc, state.attempt_number,
+                 state.upcoming_sleep)
+
+    def _fetch_once(self) -> _Token:
+        session = self._session_locked()
+        # oauthlib refuses http:// token URLs; for loopback the URL is relabelled https here
+        # and turned back by the access_token_request hook (see _TokenSession).
+        label = self.token_url
+        if label.startswith("http://") and is_loopback_url(label):
+            label = "https://" + label[len("http://"):]
+        self._fetch_count += 1
+        sent_mono, sent_wall = self._clock(), time.time()
+        try:
+            response: Mapping[str, Any] = session.fetch_token(
+                label,
+                auth=HTTPBasicAuth(self.client_id, self._secret.reveal()),
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise TransportError(
+                f"token endpoint {self.token_url} unreachable: {describe(exc)}"
+            ) from exc
+        except InsecureTransportError:
+            raise ConfigurationError(
+                f"token_url {self.token_url!r} must use https:// (http only for loopback hosts)"
+            ) from None
+        except (OAuth2Error, ValueError) as exc:
+            raise AuthenticationError(
+                f"the token endpoint answered without a usable token: {exc}",
+                method="POST", url=self.token_url,
+            ) from None
+        return self._make_token(response, sent_mono, sent_wall)
+
+    def _make_token(self, response: Mapping[str, Any], mono: float, wall: float) -> _Token:
+        text = response.get("access_token")
+        token_type = str(response.get("token_type", "Bearer"))
+        if not isinstance(text, str) or not text:
+            raise AuthenticationError("the token endpoint answered without an access_token",
+                                      method="POST", url=self.token_url)
+        remember_secret(text)
+        if token_type.lower() != "bearer":
+            raise AuthenticationError(f"unsupported token type {token_type!r} (want Bearer)",
+                                      method="POST", url=self.token_url)
+        claims = _claims(text)
+        lifetime = token_lifetime(response, claims, wall)
+        exp, iat = _number(claims.get("exp")), _number(claims.get("iat"))
+        expires_at = (datetime.fromtimestamp(exp, UTC) if exp is not None
+                      else datetime.fromtimestamp(wall, UTC) + timedelta(seconds=lifetime))
+        issued_at = datetime.fromtimestamp(iat, UTC) if iat is not None else None
+        log.debug("fetched a token for %s living %.0f s", self.client_id, lifetime)
+        return _Token(text, claims, mono + lifetime - refresh_margin(lifetime), mono + lifetime,
+                      lifetime, expires_at, issued_at)
+
+    def _real_url(
+        self, url: str, headers: dict[str, str], kwargs: dict[str, Any]
+    ) -> tuple[str, dict[str, str], dict[str, Any]]:
+        return self.token_url, headers, kwargs
+
+    def _check_response(self, response: requests.Response) -> requests.Response:
+        """access_token_response hook: map an error status before oauthlib parses the body."""
+        if response.ok:
+            return response
+        error = error_for_response(response, "POST")
+        if isinstance(error, RateLimitedError | ServerError):
+            raise error
+        code = error.message.split(":")[0].strip()
+        if error.status == 401 or code in _REJECTED:
+            message = (f"the token endpoint rejected client id {self.client_id!r}: the credentials "
+                       "were rejected and may have been rotated; check RAADATA_CLIENT_ID and "
+                       f"RAADATA_CLIENT_SECRET (server said: {error.message})")
+        else:
+            message = f"the token request was refused: {error.message}"
+        raise AuthenticationError(message, status=error.status, method="POST",
+                                  url=self.token_url, request_id=error.request_id)
+
+
+def _replace_refresh(token: _Token, refresh_at: float) -> _Token:
+    return _Token(token.text, token.claims, refresh_at, token.expires_mono, token.lifetime,
+                  token.expires_at, token.issued_at)
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line reason for a requests/urllib3 failure (the innermost cause)."""
+    reason: object = exc
+    for _ in range(5):
+        inner = reason.args[0] if isinstance(reason, BaseException) and reason.args else None
+        inner = getattr(inner, "reason", inner)
+        if not isinstance(inner, BaseException) or inner is reason:
+            break
+        reason = inner
+    text = str(reason)
+    if ">: " in text:  # "<urllib3.connection.HTTPConnection object at 0x..>: Failed to ..."
+        text = text.split(">: ", 1)[1]
+    return redact(f"{type(reason).__name__}: {text}" if text else type(reason).__name__)

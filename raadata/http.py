@@ -1,0 +1,293 @@
+"""The HTTP layer: one requests.Session per client, retries, error mapping, 401 re-fetch.
+
+Reads (GET, and POST to a ``.../query`` endpoint, which only reads) are retried on 429,
+500, 502, 503, 504 and connection failures with exponential backoff and jitter, honouring
+``Retry-After`` (see :class:`raadata.config.RetryPolicy`). A 401 drops the token and the
+request is sent once more with a fresh one; 403 is never retried. The bearer token is
+attached only to requests for the API's own origin, also across redirects.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import NoReturn
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception
+
+from raadata._version import __version__
+from raadata.auth import TokenProvider, describe, is_transient, retry_stop, retry_wait
+from raadata.config import RetryPolicy, Settings
+from raadata.errors import (
+    ApiError,
+    AuthenticationError,
+    RaadataError,
+    ResponseTooLargeError,
+    TransportError,
+    error_for_response,
+)
+
+__all__ = ["USER_AGENT", "RetryEvent", "Transport"]
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"raadata/{__version__}"
+_SPLIT_STATUSES = (413, 502, 504)
+_Origin = tuple[str, str, int | None]
+
+
+@dataclass(frozen=True)
+class RetryEvent:
+    """A retry about to happen: the failed ``attempt`` (1-based), its HTTP ``status``
+    (``None`` for a connection failure), a short ``reason`` and the ``wait`` in seconds."""
+
+    attempt: int
+    status: int | None
+    reason: str
+    wait: float
+
+
+def origin(url: str) -> _Origin:
+    """(scheme, host, port) with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+class _BearerAuth(requests.auth.AuthBase):
+    """Adds ``Authorization: Bearer`` only when the request goes to the API origin."""
+
+    def __init__(self, token: str, api_origin: _Origin) -> None:
+        self._token = token
+        self._origin = api_origin
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if request.url and origin(request.url) == self._origin:
+            request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(***)"
+
+
+class _ApiSession(requests.Session):
+    """A Session that drops Authorization on any redirect leaving the API origin."""
+
+    def __init__(self, api_origin: _Origin) -> None:
+        super().__init__()
+        self.api_origin = api_origin
+
+    def rebuild_auth(
+        self, prepared_request: requests.PreparedRequest, response: requests.Response
+    ) -> None:
+        if prepared_request.url and origin(prepared_request.url) != self.api_origin:
+            prepared_request.headers.pop("Authorization", None)
+        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
+
+
+def _is_read(method: str, path: str) -> bool:
+    """GET/HEAD, or POST to a read-only ``.../query`` endpoint."""
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return True
+    return method == "POST" and urlsplit(path).path.rstrip("/").split("/")[-1] == "query"
+
+
+def _is_read_timeout(exc: requests.RequestException) -> bool:
+    if isinstance(exc, requests.ReadTimeout):
+        return True  # no response headers in time
+    inner = exc.args[0] if exc.args else None  # the body stalled (requests wraps urllib3's)
+    return isinstance(exc, requests.ConnectionError) and isinstance(
+        inner, urllib3.exceptions.ReadTimeoutError
+    )
+
+
+class Transport:
+    """Sends requests to ``{api_url}/{environment}/...`` with auth, retries and error mapping.
+
+    ``pool_size`` is the number of connections kept per host (size it to the number of
+    threads that fetch at once). ``retry`` bounds retries of reads.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        pool_size: int = 16,
+        retry: RetryPolicy | None = None,
+        tokens: TokenProvider | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be at least 1, got {pool_size}")
+        self.settings = settings
+        self.base_url = settings.base_url
+        self.retry = retry or RetryPolicy()
+        self.tokens = tokens or TokenProvider.from_settings(settings)
+        self._sleep = sleep
+        self._origin = origin(self.base_url)
+        self.session: requests.Session = _ApiSession(self._origin)
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.update({
+            "User-Agent": USER_AGENT,
+            "x-api-version": settings.api_version,
+            "Accept": "application/json",
+        })
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r}, api_version={self.settings.api_version!r})"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a Transport holds credentials and connections and cannot be pickled")
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close pooled connections (API and token endpoint)."""
+        self.session.close()
+        self.tokens.close()
+
+    def url(self, path: str) -> str:
+        """The absolute URL for ``path`` (relative to ``base_url``, already percent-encoded)."""
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: object = None,
+        accept: str | None = None,
+        split_on_too_large: bool = False,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+        timeout: float | tuple[float, float] | None = None,
+    ) -> requests.Response:
+        """Send one request and return the read response (2xx), retrying reads.
+
+        Non-2xx after retries raises an :class:`~raadata.errors.ApiError` subclass; no
+        answer raises :class:`~raadata.errors.TransportError`. With ``split_on_too_large``,
+        413/502/504 and read timeouts raise :class:`~raadata.errors.ResponseTooLargeError`
+        at once. ``on_retry`` is called before each retry's sleep. ``timeout`` in seconds.
+        """
+        method = method.upper()
+        call = _Call(self, method, self.url(path), params, json, accept, split_on_too_large,
+                     timeout if timeout is not None else self.settings.timeout)
+        if not _is_read(method, path):
+            return call()
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            status = exc.status if isinstance(exc, ApiError) else None
+            event = RetryEvent(state.attempt_number, status, _reason(exc), state.upcoming_sleep)
+            log.info("%s %s failed (%s); retry %d in %.1f s", method, call.url, event.reason,
+                     event.attempt, event.wait)
+            if on_retry is not None:
+                on_retry(event)
+
+        retrying = Retrying(
+            retry=retry_if_exception(is_transient),
+            wait=retry_wait(self.retry),
+            stop=retry_stop(self.retry),
+            before_sleep=before_sleep,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(call)
+        except RaadataError as exc:
+            if call.attempts > 1:
+                exc.add_note(f"raadata: gave up after {call.attempts} attempts")
+            raise
+
+
+def _reason(exc: BaseException | None) -> str:
+    if isinstance(exc, ApiError):
+        return f"{exc.status} {exc.message}".strip()
+    return str(exc) if exc is not None else "unknown"
+
+
+class _Call:
+    """One logical request: each call is an attempt (with at most one 401 re-fetch)."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        json: object,
+        accept: str | None,
+        split: bool,
+        timeout: float | tuple[float, float],
+    ) -> None:
+        self.transport, self.method, self.url = transport, method, url
+        self.params, self.json, self.split, self.timeout = params, json, split, timeout
+        self.headers = {"Accept": accept} if accept else {}
+        self.attempts = 0
+
+    def __call__(self) -> requests.Response:
+        self.attempts += 1
+        tokens = self.transport.tokens
+        token = tokens.token()
+        response = self._send(token)
+        if response.status_code == 401:
+            tokens.invalidate(token)
+            response = self._send(tokens.token())
+            if response.status_code == 401:
+                error = error_for_response(response, self.method)
+                raise AuthenticationError(
+                    f"{error.message} (refused a freshly fetched token too)",
+                    status=401, method=self.method, url=error.url, request_id=error.request_id,
+                )
+        if response.ok:
+            return response
+        error = error_for_response(response, self.method)
+        if self.split and response.status_code in _SPLIT_STATUSES:
+            raise ResponseTooLargeError(
+                f"{error.message} (response too large? split the request)",
+                status=error.status, method=self.method, url=error.url,
+                request_id=error.request_id,
+            )
+        raise error
+
+    def _send(self, token: str) -> requests.Response:
+        transport = self.transport
+        started = time.monotonic()
+        try:
+            response = transport.session.request(
+                self.method, self.url, params=self.params, json=self.json, headers=self.headers,
+                timeout=self.timeout, auth=_BearerAuth(token, transport._origin),
+            )
+        except requests.RequestException as exc:
+            self._raise_transport(exc)
+        log.debug("%s %s -> %d (%.2f s)", self.method, response.url, response.status_code,
+                  time.monotonic() - started)
+        return response
+
+    def _raise_transport(self, exc: requests.RequestException) -> NoReturn:
+        url = self.url
+        if _is_read_timeout(exc):
+            read = self.timeout[1] if isinstance(self.timeout, tuple) else self.timeout
+            if self.split:
+                raise ResponseTooLargeError(
+                    f"no complete answer within the read timeout of {read} s; split the request",
+                    method=self.method, url=url,
+                ) from exc
+            raise TransportError(
+                f"{self.method} {url}: no complete answer within the read timeout of {read} s"
+            ) from exc
+        raise TransportError(f"{self.method} {url}: {describe(exc)}") from exc
+
