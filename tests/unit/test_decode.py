@@ -31,7 +31,7 @@ T1 = "2025-01-01T00:00:11.500000Z"
 US0 = 1_735_689_610_000_000  # T0 in Unix microseconds
 US1 = US0 + 1_500_000
 
-Row = tuple[str, int, float]  # (id, Unix microseconds, value): what a decoded row holds
+STRING, UTC_MICROS, FLOAT64 = MEASUREMENTS_SCHEMA.types
 
 
 def rows_of(table: pa.Table) -> list[tuple[Any, ...]]:
@@ -72,9 +72,9 @@ MEASUREMENT_ROWS = [(U1, US0, 1.25), (U1, US1, "nan"), (U2, US0, "nan"), (U2, US
 
 
 def arrow_measurements(
-    id_type: pa.DataType = pa.string(),
-    ts_type: pa.DataType = pa.timestamp("us", tz="UTC"),
-    value_type: pa.DataType = pa.float64(),
+    id_type: pa.DataType = STRING,
+    ts_type: pa.DataType = UTC_MICROS,
+    value_type: pa.DataType = FLOAT64,
     values: list[Any] | None = None,
     **extra: list[Any],
 ) -> pa.Table:
