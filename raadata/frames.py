@@ -85,8 +85,8 @@ def unique_labels(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
     """Map each UUID to a column label that no other UUID has.
 
     ``pairs`` is ``(uuid, label)``; the first label of a repeated UUID wins, an empty label
-    becomes the UUID. Different UUIDs sharing a label get ``"label [uuid[:8]]"`` (the whole
-    UUID if the first 8 characters still collide).
+    becomes the UUID. Different UUIDs sharing a label get ``"label [uuid[:8]]"``, or
+    ``"label [uuid]"`` if that still collides; a label no other UUID shares is kept as is.
     """
     first: dict[str, str] = {}
     for uuid, label in pairs:
@@ -98,7 +98,7 @@ def unique_labels(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
     }
     taken = Counter(names.values())
     return {
-        uuid: name if taken[name] == 1 else f"{first[uuid]} [{uuid}]"
+        uuid: f"{first[uuid]} [{uuid}]" if taken[name] > 1 and owners[first[uuid]] > 1 else name
         for uuid, name in names.items()
     }
 

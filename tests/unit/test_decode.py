@@ -62,7 +62,7 @@ def json_array(objects: list[dict[str, Any]]) -> bytes:
     return json.dumps(objects).encode()
 
 
-MEASUREMENT_OBJECTS = [
+MEASUREMENT_OBJECTS: list[dict[str, Any]] = [
     {"id": U1, "timestamp": T0, "value": 1.25},
     {"id": U1, "timestamp": T1, "value": None},
     {"id": U2, "timestamp": "2025-01-01T00:00:10Z", "value": float("nan")},
@@ -226,7 +226,7 @@ STAT_ROWS = [
     (U2, "avg", US0, "nan"),
     (U1, "avg", US1, 4.0),
 ]
-STAT_LONG = [
+STAT_LONG: list[dict[str, Any]] = [
     {"id": i, "aggregation": a, "timestamp": T0 if t == US0 else T1, "value": v}
     for i, a, t, v in [(i, a, t, None if v == "nan" else v) for i, a, t, v in STAT_ROWS]
 ]
