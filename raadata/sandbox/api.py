@@ -1,0 +1,407 @@
+"""The sandbox's HTTP semantics, without sockets: a ``Request`` in, a ``Response`` out.
+
+Routes (prism-api.md): ``POST /oauth2/token``; ``GET /{environment}/{endpoint}/{domain}/
+{expression}`` for measurements, statistics and metadata; ``POST /{environment}/{endpoint}
+/query`` for measurements and statistics. Anything else is 404 ``{"error": "..."}``.
+
+An API request is checked in this order: route (404), faults (latency, 429, 5xx), token
+(401), ``x-api-version`` (400), query parameters (400), output format (400, 406), body (415,
+400), selectors (404 unknown domain or nothing matched, 403 nothing readable), time range
+(400), point limit (413). Every response has ``x-request-id``; API responses echo the
+``x-api-version`` used.
+
+Scopes: a selector keeps only the series the token may read; if it matched series but none
+readable, 403; if it matched nothing at all, 404. In a POST body every selector must match
+(100 selectors at most); series named twice are returned once. Rows are ordered by series
+UUID, then time.
+
+The point limit: measurements refuse a response of more points than ``point_limit``;
+statistics refuse one of more rows (an upper bound: per series min(points, windows) x
+aggregations) than ``point_limit``, or one that would scan more than ``SCAN_FACTOR x
+point_limit`` raw points.
+
+Metadata: a JSON object keyed by each series' id in the queried domain, written pair by pair,
+so that two series sharing an id repeat the key. ``verbose=true`` adds ``verboseId``, a more
+readable id, where the domain has one (``maker``, ``vis-3-8a``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote_plus, urlsplit
+
+from raadata.sandbox import data, encode
+from raadata.sandbox.clock import wall_clock_us
+from raadata.sandbox.faults import Faults, Stats, Target
+from raadata.sandbox.fleet import DOMAINS, Fleet, SeriesSpec
+from raadata.sandbox.query import (
+    DEFAULT_WINDOW,
+    TIME_PARAMETERS,
+    QueryError,
+    Selector,
+    match,
+    parse_aggregations,
+    parse_duration,
+    selector_from_path,
+    selector_from_text,
+    time_range,
+)
+from raadata.sandbox.tokens import Authority, InvalidClient, InvalidToken, TokenClaims
+
+log = logging.getLogger("raadata.sandbox")
+
+API_VERSIONS = ("2025-10-31", "2025-04-30")
+"""Versions the sandbox accepts in ``x-api-version``; the first is the latest (the default)."""
+TOKEN_PATH = "/oauth2/token"
+MAX_SELECTORS = 100
+SCAN_FACTOR = 100
+ENDPOINTS = ("measurements", "statistics", "metadata")
+_PARAMETERS = {
+    "measurements": TIME_PARAMETERS | {"format"},
+    "statistics": TIME_PARAMETERS | {"format", "aggregation", "window"},
+    "metadata": frozenset({"format", "verbose"}),
+}
+_REASONS = {429: "too many requests", 500: "internal server error",
+            502: "bad gateway", 503: "service unavailable", 504: "gateway timeout"}
+
+
+@dataclass
+class Request:
+    """An HTTP request: method, target (path and query, as sent), headers, body."""
+
+    method: str
+    target: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        """A header's value, by case-insensitive name."""
+        name = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == name), None)
+
+
+@dataclass
+class Response:
+    """An HTTP response; ``drop`` asks the server to cut the body short (a fault)."""
+
+    status: int
+    body: encode.Body
+    content_type: str = encode.JSON
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+
+
+class HttpError(Exception):
+    """Answer with ``status`` and ``{"error": message}`` (plus ``headers``)."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None,
+                 **extra: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+        self.headers, self.extra = dict(headers or {}), extra
+
+    def response(self) -> Response:
+        body = encode.json_body({"error": self.message, **self.extra})
+        return Response(self.status, body, encode.JSON, self.headers)
+
+
+@dataclass
+class Settings:
+    """What may change while serving: the data clock and the point limit."""
+
+    now_us: int | None = None
+    """The server's "now" in µs since the epoch; None = the wall clock."""
+    point_limit: int = 1_000_000
+
+    def clock_us(self) -> int:
+        """The server's current "now" (µs since the epoch)."""
+        return wall_clock_us() if self.now_us is None else self.now_us
+
+
+class Api:
+    """Answers requests for one sandbox (its fleet, clients, faults, counters, settings)."""
+
+    def __init__(self, fleet: Fleet, authority: Authority, faults: Faults, stats: Stats,
+                 settings: Settings, environment: str = "sandbox") -> None:
+        self.fleet, self.authority, self.faults = fleet, authority, faults
+        self.stats, self.settings, self.environment = stats, settings, environment
+
+    def handle(self, request: Request) -> Response:
+        """Answer one request (never raises)."""
+        endpoint = "other"
+        try:
+            path, _, query = request.target.partition("?")
+            segments = urlsplit(path).path.split("/")[1:]
+            if "/" + "/".join(segments) == TOKEN_PATH:
+                endpoint = "token"
+                response = self._token(request)
+            elif len(segments) >= 2 and segments[1] in ENDPOINTS:
+                if segments[0] != self.environment:
+                    raise HttpError(404, f"unknown environment {segments[0]!r}")
+                endpoint = segments[1]
+                response = self._api(request, endpoint, segments[2:], query)
+            else:
+                raise HttpError(404, f"unknown endpoint: {request.method} {path}")
+        except HttpError as e:
+            response = e.response()
+        except Exception:  # a bug: answer 500 like a server would, and say so in the log
+            log.exception("sandbox: error while answering %s %s", request.method,
+                          request.target.partition("?")[0])
+            response = HttpError(500, "internal server error").response()
+        response.headers["x-request-id"] = str(uuid.uuid4())
+        self.stats.count(endpoint, response.status)
+        return response
+
+    # -- faults -----------------------------------------------------------------------------
+
+    def _fault(self, target: Target) -> None:
+        status = self.faults.next_status(target)
+        if status is None:
+            return
+        headers = {"Retry-After": self.faults.retry_after_header} if status in (429, 503) else {}
+        reason = _REASONS.get(status, "injected fault")
+        if target == "token":
+            code = "temporarily_unavailable" if status in (429, 503) else "server_error"
+            raise HttpError(status, code, headers, error_description=reason)
+        raise HttpError(status, reason, headers)
+
+    # -- token endpoint ---------------------------------------------------------------------
+
+    def _token(self, request: Request) -> Response:
+        if request.method != "POST":
+            raise HttpError(405, "invalid_request", {"Allow": "POST"},
+                            error_description="the token endpoint takes POST")
+        self._fault("token")
+        ctype = (request.header("content-type") or "").split(";")[0].strip().lower()
+        if ctype != "application/x-www-form-urlencoded":
+            raise HttpError(400, "invalid_request",
+                            error_description="the body must be application/x-www-form-urlencoded")
+        form = _single_values(parse_qs(request.body.decode("utf-8", "replace"),
+                                       keep_blank_values=True), "invalid_request")
+        grant = form.get("grant_type")
+        if grant is None:
+            raise HttpError(400, "invalid_request", error_description="missing grant_type")
+        if grant != "client_credentials":
+            raise HttpError(400, "unsupported_grant_type",
+                            error_description="only client_credentials is supported")
+        client_id, secret = _client_credentials(request.header("authorization"), form)
+        try:
+            token = self.authority.issue(client_id, secret)
+        except InvalidClient:
+            raise HttpError(401, "invalid_client",
+                            {"WWW-Authenticate": 'Basic realm="raadata-sandbox"'},
+                            error_description="unknown client or wrong secret") from None
+        headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+        return Response(200, encode.json_body(token), encode.JSON, headers)
+
+    # -- data API ---------------------------------------------------------------------------
+
+    def _api(self, request: Request, endpoint: str, rest: list[str], query: str) -> Response:
+        post = request.method == "POST" and rest == ["query"] and endpoint != "metadata"
+        if not post and request.method != "GET":
+            raise HttpError(404, f"unknown endpoint: {request.method} /{endpoint}/"
+                                 + "/".join(rest))
+        if self.faults.latency > 0:
+            time.sleep(self.faults.latency)
+        self._fault("api")
+        claims = self._authorize(request)
+        version = request.header("x-api-version") or API_VERSIONS[0]
+        if version not in API_VERSIONS:
+            raise HttpError(400, f"unsupported x-api-version {version!r}; supported: "
+                                 + ", ".join(API_VERSIONS))
+        try:
+            response = self._answer(request, endpoint, rest, query, claims, post)
+        except QueryError as e:
+            raise HttpError(400, str(e), {"x-api-version": version}) from None
+        except HttpError as e:
+            e.headers["x-api-version"] = version
+            raise
+        response.headers["x-api-version"] = version
+        return response
+
+    def _authorize(self, request: Request) -> TokenClaims:
+        challenge = {"WWW-Authenticate": 'Bearer realm="prism"'}
+        scheme, _, token = (request.header("authorization") or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HttpError(401, "missing bearer token", challenge)
+        try:
+            return self.authority.verify(token.strip())
+        except InvalidToken as e:
+            challenge["WWW-Authenticate"] += f', error="invalid_token", error_description="{e}"'
+            raise HttpError(401, str(e), challenge) from None
+
+    def _answer(self, request: Request, endpoint: str, rest: list[str], query: str,
+                claims: TokenClaims, post: bool) -> Response:
+        params = _single_values(parse_qs(query, keep_blank_values=True), None)
+        unknown = sorted(set(params) - _PARAMETERS[endpoint])
+        if unknown:
+            raise QueryError(f"unknown query parameter(s) for {endpoint}: {', '.join(unknown)}")
+        allowed = ("json",) if endpoint == "metadata" else ("json", "ndjson", "parquet")
+        fmt = negotiate(params.get("format"), request.header("accept"), allowed)
+        selectors = self._post_selectors(request) if post else [selector_from_path(rest)]
+        specs = self._select(selectors, claims)
+        if endpoint == "metadata":
+            return self._metadata(selectors[0], specs, params)
+        now = self.settings.clock_us()
+        start, end = time_range(params, now)
+        end = max(start, min(end, now))
+        limit = self.settings.point_limit
+        if endpoint == "measurements":
+            n = data.points(self.fleet, specs, start, end)
+            if n > limit:
+                raise _too_large(f"the response would hold {n} points", limit)
+            table = data.measurements(self.fleet, specs, start, end)
+            body = encode.measurements_body(table, fmt)
+        else:
+            aggregations = parse_aggregations(params.get("aggregation"))
+            window = parse_duration(params.get("window", DEFAULT_WINDOW), "window")
+            rows = data.statistics_rows(self.fleet, specs, start, end, window, len(aggregations))
+            if rows > limit:
+                raise _too_large(f"the response would hold up to {rows} rows", limit)
+            scanned = data.points(self.fleet, specs, start, end)
+            if scanned > SCAN_FACTOR * limit:
+                raise _too_large(f"the statistics would scan {scanned} points",
+                                 SCAN_FACTOR * limit)
+            table = data.statistics(self.fleet, specs, start, end, window, aggregations)
+            body = encode.statistics_body(table, fmt)
+        return Response(200, body, encode.FORMATS[fmt], drop=self.faults.should_drop())
+
+    def _post_selectors(self, request: Request) -> list[Selector]:
+        ctype = (request.header("content-type") or "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            raise HttpError(415, "the body must be a JSON array with Content-Type: "
+                                 "application/json")
+        try:
+            items = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            raise QueryError("the body is not valid JSON") from None
+        if not isinstance(items, list) or not items:
+            raise QueryError('the body must be a non-empty JSON array of "{domain}/'
+                             '{expression}" strings')
+        if len(items) > MAX_SELECTORS:
+            raise QueryError(f"at most {MAX_SELECTORS} selectors per request, got {len(items)}")
+        return [selector_from_text(item) for item in items]
+
+    def _select(self, selectors: Sequence[Selector], claims: TokenClaims) -> list[SeriesSpec]:
+        chosen: dict[str, SeriesSpec] = {}
+        for selector in selectors:
+            try:
+                found = match(self.fleet, selector)
+            except KeyError:
+                raise HttpError(404, f"unknown domain {selector.domain!r}; known: "
+                                     + ", ".join(DOMAINS)) from None
+            if not found:
+                raise HttpError(404, f"no time series matches {selector.text!r}")
+            readable = [s for s in found if claims.may_read(s.imo)]
+            if not readable:
+                raise HttpError(403, f"not allowed to read {selector.text!r}")
+            chosen.update((s.uuid, s) for s in readable)
+        return sorted(chosen.values(), key=lambda s: s.uuid)
+
+    def _metadata(self, selector: Selector, specs: Sequence[SeriesSpec],
+                  params: Mapping[str, str]) -> Response:
+        verbose = params.get("verbose", "false").lower()
+        if verbose not in ("true", "false"):
+            raise QueryError(f"invalid verbose {params['verbose']!r}: expected true or false")
+        pairs = [(s.ids[selector.domain], self._record(s, selector.domain, verbose == "true"))
+                 for s in specs]
+        return Response(200, encode.pairs_body(pairs), encode.JSON)
+
+    def _record(self, spec: SeriesSpec, domain: str, verbose: bool) -> dict[str, Any]:
+        vessel = self.fleet.vessel(spec.imo)
+        record: dict[str, Any] = {
+            "name": spec.name, "description": spec.description, "source": spec.source,
+            "scale": 1.0, "uom": spec.uom,
+            "mapsTo": {d: i for d, i in spec.ids.items() if d != "id"},
+            "rangeHigh": spec.signal.high, "rangeLow": spec.signal.low,
+            "timeSeriesId": spec.uuid, "vesselImo": vessel.number, "vesselName": vessel.name,
+        }
+        if verbose and domain in spec.verbose_ids:
+            record["verboseId"] = spec.verbose_ids[domain]
+        return record
+
+
+def _too_large(what: str, limit: int) -> HttpError:
+    return HttpError(413, f"{what}, more than the limit of {limit}; ask for a shorter time "
+                          "range or fewer series")
+
+
+def _single_values(parsed: Mapping[str, list[str]], oauth_error: str | None) -> dict[str, str]:
+    """parse_qs output → one value per name; a repeated name is a 400."""
+    repeated = sorted(k for k, v in parsed.items() if len(v) > 1)
+    if repeated:
+        text = f"parameter(s) given more than once: {', '.join(repeated)}"
+        if oauth_error:
+            raise HttpError(400, oauth_error, error_description=text)
+        raise QueryError(text)
+    return {k: v[0] for k, v in parsed.items()}
+
+
+def _client_credentials(authorization: str | None, form: Mapping[str, str]) -> tuple[str, str]:
+    """The client id and secret from HTTP Basic or, failing that, the form (RFC 6749 §2.3.1)."""
+    unauthorized = HttpError(401, "invalid_client",
+                             {"WWW-Authenticate": 'Basic realm="raadata-sandbox"'},
+                             error_description="client authentication failed")
+    scheme, _, encoded = (authorization or "").strip().partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            user, sep, password = base64.b64decode(encoded.strip(), validate=True).decode(
+                "utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise unauthorized from None
+        if not sep:
+            raise unauthorized
+        client_id, secret = unquote_plus(user), unquote_plus(password)
+        if form.get("client_id", client_id) != client_id or "client_secret" in form:
+            raise HttpError(400, "invalid_request", error_description="client credentials "
+                            "given both in the Authorization header and in the body")
+        return client_id, secret
+    if "client_id" in form and "client_secret" in form:
+        return form["client_id"], form["client_secret"]
+    raise unauthorized
+
+
+def negotiate(fmt: str | None, accept: str | None, allowed: Sequence[str]) -> str:
+    """The output format: ``format`` if given, else the best match of ``Accept``, else json.
+
+    400 for an unknown ``format``; 406 when neither can be met.
+    """
+    if fmt is not None:
+        if fmt not in encode.FORMATS:
+            raise QueryError(f"invalid format {fmt!r}: expected one of "
+                             + ", ".join(encode.FORMATS))
+        if fmt not in allowed:
+            raise HttpError(406, f"format {fmt!r} is not available here; available: "
+                                 + ", ".join(allowed))
+        return fmt
+    if not accept or not accept.strip():
+        return allowed[0]
+    by_type = {t: f for f, t in encode.FORMATS.items() if f in allowed}
+    ranked: list[tuple[float, int, str]] = []
+    for i, item in enumerate(accept.split(",")):
+        media, *options = (part.strip() for part in item.split(";"))
+        q = 1.0
+        for option in options:
+            name, _, value = option.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            ranked.append((-q, i, media.lower()))
+    for _, _, media in sorted(ranked):
+        if media in ("*/*", "application/*"):
+            return allowed[0]
+        if media in by_type:
+            return by_type[media]
+    raise HttpError(406, f"cannot answer with any of Accept: {accept}; available: "
+                         + ", ".join(by_type))

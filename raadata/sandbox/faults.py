@@ -1,0 +1,119 @@
+"""Faults that tests switch on at run time, and counters of what the server did.
+
+Faults apply to API requests (``measurements``, ``statistics``, ``metadata``), in this order:
+added ``latency``; the next ``script``-ed status; a 429 on every ``rate_limit_every``-th
+request; a random ``error_status`` with probability ``error_rate`` (seeded, so a run repeats).
+``drop_every`` cuts every Nth successful data response (measurements, statistics) short: the
+headers (with the full Content-Length) and part of the body are sent, then the connection is
+closed. The token endpoint only follows a script with ``target="token"``. 429 and 503 carry
+``Retry-After: retry_after`` (whole seconds, rounded up).
+
+    sb.faults.script([503, 503])          # the next two API requests answer 503
+    sb.faults.rate_limit_every = 3        # requests 3, 6, 9, … answer 429
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+from collections import Counter, deque
+from collections.abc import Iterable
+from typing import Literal
+
+Target = Literal["api", "token"]
+
+
+class Faults:
+    """The fault switches; every attribute may be set at any time from any thread."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._seed = seed
+        self.reset()
+
+    def reset(self) -> None:
+        """Switch every fault off and forget scripts and counters."""
+        with self._lock:
+            self.latency: float = 0.0
+            """Seconds added to every API request (not the token endpoint)."""
+            self.rate_limit_every: int = 0
+            """Every Nth API request answers 429 (0 = never)."""
+            self.retry_after: float = 1.0
+            """Seconds announced in Retry-After of 429 and 503."""
+            self.error_rate: float = 0.0
+            """Probability that an API request answers ``error_status``."""
+            self.error_status: int = 500
+            self.drop_every: int = 0
+            """Every Nth successful data response is cut short (0 = never)."""
+            self._scripts: dict[str, deque[int]] = {"api": deque(), "token": deque()}
+            self._api_requests = 0
+            self._data_responses = 0
+            self._random = random.Random(self._seed)
+
+    def script(self, statuses: Iterable[int], target: Target = "api") -> None:
+        """The next requests to ``target`` answer these statuses, in order (added to any
+        script already pending). A status below 400 lets that request through unharmed."""
+        if target not in self._scripts:
+            raise ValueError("target must be 'api' or 'token'")
+        with self._lock:
+            self._scripts[target].extend(int(s) for s in statuses)
+
+    @property
+    def retry_after_header(self) -> str:
+        """The Retry-After header value: whole seconds, rounded up."""
+        return str(max(0, math.ceil(self.retry_after)))
+
+    def next_status(self, target: Target) -> int | None:
+        """Called once per request: the fault status to answer with, or None (no fault)."""
+        with self._lock:
+            script = self._scripts[target]
+            if script:
+                status = script.popleft()
+                return status if status >= 400 else None
+            if target != "api":
+                return None
+            self._api_requests += 1
+            if self.rate_limit_every and self._api_requests % self.rate_limit_every == 0:
+                return 429
+            if self.error_rate and self._random.random() < self.error_rate:
+                return self.error_status
+            return None
+
+    def should_drop(self) -> bool:
+        """Called once per successful data response: True if this one is to be cut short."""
+        with self._lock:
+            self._data_responses += 1
+            return bool(self.drop_every) and self._data_responses % self.drop_every == 0
+
+
+class Stats:
+    """Counters: ``requests`` and ``responses`` per endpoint, ``tokens_issued``.
+
+    Endpoints: ``"token"``, ``"measurements"``, ``"statistics"``, ``"metadata"`` and
+    ``"other"`` (unknown paths). ``responses`` is keyed by ``(endpoint, status)``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests: Counter[str] = Counter()
+        self.responses: Counter[tuple[str, int]] = Counter()
+        self.tokens_issued = 0
+
+    def count(self, endpoint: str, status: int) -> None:
+        """Record one request to ``endpoint`` answered with ``status``."""
+        with self._lock:
+            self.requests[endpoint] += 1
+            self.responses[endpoint, status] += 1
+            if endpoint == "token" and status == 200:
+                self.tokens_issued += 1
+
+    def reset(self) -> None:
+        """Set every counter back to zero."""
+        with self._lock:
+            self.requests.clear()
+            self.responses.clear()
+            self.tokens_issued = 0
+
+    def __repr__(self) -> str:
+        return (f"Stats(requests={dict(self.requests)}, tokens_issued={self.tokens_issued})")

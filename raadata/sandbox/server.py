@@ -1,0 +1,152 @@
+"""HTTP plumbing: a threaded HTTP/1.1 server (keep-alive) that hands requests to an ``Api``.
+
+One thread per connection, so concurrent requests are served in parallel (numpy and Arrow
+release the GIL for the heavy work). ``close()`` also shuts the connections that clients
+keep alive, so that no thread or socket outlives the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import socketserver
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from raadata.sandbox.api import Api, Request
+from raadata.sandbox.encode import body_length
+
+log = logging.getLogger("raadata.sandbox")
+MAX_BODY = 10 * 1024 * 1024
+"""Request bodies above this many bytes are refused (413)."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: SandboxHTTPServer
+
+    def version_string(self) -> str:
+        return "raadata-sandbox"
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self.send_error(413, "request body too large")
+            return
+        body = self.rfile.read(length) if length > 0 else b""
+        request = Request(self.command, self.path, dict(self.headers.items()), body)
+        response = self.server.api.handle(request)
+        total = body_length(response.body)
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(total))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if response.drop:
+            self._write_part(response.body, total // 2)
+            self.close_connection = True
+        else:
+            for part in response.body:
+                self.wfile.write(part)
+        log.info("%s %s -> %d (%d bytes, %.3f s)%s", self.command, self.path.partition("?")[0],
+                 response.status, total, time.perf_counter() - started,
+                 " [dropped]" if response.drop else "")
+
+    def _write_part(self, body: list[bytes | memoryview], limit: int) -> None:
+        """Write the first ``limit`` bytes of ``body``, then cut the connection."""
+        for part in body:
+            view = memoryview(part).cast("B")
+            self.wfile.write(view[:limit])
+            limit -= min(limit, len(view))
+            if limit == 0:
+                break
+        self.wfile.flush()
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug(format, *args)
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer that answers with ``api`` and tracks its connections."""
+
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], api: Api) -> None:
+        self.api = api
+        self._connections: set[socket.socket] = set()
+        self._workers: set[threading.Thread] = set()
+        self._tracking = threading.Lock()
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind looks the host name up (getfqdn), which can stall: skip it.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(target=self._work, args=(request, client_address),
+                                  name="raadata-sandbox-connection", daemon=True)
+        with self._tracking:
+            self._connections.add(request)
+            self._workers.add(thread)
+        thread.start()
+
+    def _work(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self._tracking:
+                self._connections.discard(request)
+                self._workers.discard(threading.current_thread())
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("sandbox: connection error from %s", client_address, exc_info=True)
+
+    def close_connections(self, timeout: float = 5.0) -> None:
+        """Shut every open connection and wait (up to ``timeout`` s) for their threads."""
+        with self._tracking:
+            connections, workers = list(self._connections), list(self._workers)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + timeout
+        for worker in workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+
+
+class ServerThread:
+    """Runs a SandboxHTTPServer in a daemon thread: ``start()``, ``close()``."""
+
+    def __init__(self, host: str, port: int, api: Api) -> None:
+        self.httpd = SandboxHTTPServer((host, port), api)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={
+            "poll_interval": 0.05}, name="raadata-sandbox", daemon=True)
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (the real one when 0 was asked)."""
+        return int(self.httpd.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop accepting, close open connections, release the port."""
+        if self._thread.is_alive():
+            self.httpd.shutdown()
+            self._thread.join()
+        self.httpd.close_connections()
+        self.httpd.server_close()
