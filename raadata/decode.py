@@ -96,6 +96,10 @@ def _is_blank(body: bytes) -> bool:
     return not body or body.isspace()
 
 
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return bool(pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
+
+
 def _parse_instants(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """ISO 8601 strings (``Z``/offset or naive = UTC, any fraction) -> UTC microseconds."""
     try:
@@ -112,7 +116,7 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
         if field.name not in table.column_names:
             raise ValueError(f"no {field.name!r} column (columns: {table.column_names})")
         column = table[field.name]
-        if field.type == TIMESTAMP and pa.types.is_string(column.type):
+        if field.type == TIMESTAMP and _is_text(column.type):
             column = _parse_instants(column)
         elif column.type != field.type:
             options = pc.CastOptions(field.type, allow_time_truncate=True)
@@ -126,6 +130,20 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
+def _read_ndjson(body: bytes, schema: pa.Schema) -> pa.Table:
+    """NDJSON -> table; if the fast timestamp parser refuses, read them as text instead."""
+    try:
+        return _read_ndjson_as(body, schema)
+    except pa.ArrowInvalid:
+        position = schema.get_field_index("timestamp")
+        return _read_ndjson_as(body, schema.set(position, pa.field("timestamp", pa.string())))
+
+
+def _read_ndjson_as(body: bytes, schema: pa.Schema) -> pa.Table:
+    options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    return pa_json.read_json(pa.BufferReader(body), parse_options=options)
+
+
 def _decode(
     body: bytes, content_type: str, schema: pa.Schema, json_table: _JsonRows, what: str
 ) -> pa.Table:
@@ -137,10 +155,7 @@ def _decode(
         if wire == PARQUET:
             table = pq.read_table(pa.BufferReader(body))
         elif wire == NDJSON:
-            options = pa_json.ParseOptions(
-                explicit_schema=schema, unexpected_field_behavior="ignore"
-            )
-            table = pa_json.read_json(pa.BufferReader(body), parse_options=options)
+            table = _read_ndjson(body, schema)
         else:
             rows = json.loads(body)
             if not isinstance(rows, list):

@@ -120,6 +120,11 @@ def _duration_from_text(text: str, name: str) -> pd.Timedelta:
     match = _DURATION.fullmatch(text)
     if match is not None:
         number, unit = match.groups()
+        if unit == "M":
+            raise ValueError(
+                f"ambiguous unit 'M' in {name}={text!r}: write 'min' for minutes "
+                "(months are not durations: use year=/month=)"
+            )
         seconds = _UNIT_SECONDS.get(unit.lower())
         if seconds is None:
             raise ValueError(f"unknown unit {unit!r} in {name}={text!r}; use {_ACCEPTED_DURATIONS}")

@@ -124,6 +124,20 @@ def test_wire_format_rejects(header: str) -> None:
         (parquet(arrow_measurements(ts_type=pa.timestamp("ms"))), PARQUET),  # naive = UTC
         (parquet(arrow_measurements(ts_type=pa.timestamp("us", tz="Europe/Oslo"))), PARQUET),
         (parquet(arrow_measurements(id_type=pa.large_string())), PARQUET),
+        (
+            parquet(
+                pa.table(
+                    {
+                        "id": [o["id"] for o in MEASUREMENT_OBJECTS],
+                        "timestamp": pa.array(
+                            [o["timestamp"] for o in MEASUREMENT_OBJECTS], pa.large_string()
+                        ),
+                        "value": [o["value"] for o in MEASUREMENT_OBJECTS],
+                    }
+                )
+            ),
+            PARQUET,
+        ),  # timestamps as text
         (parquet(arrow_measurements(id_type=pa.dictionary(pa.int32(), pa.string()))), PARQUET),
         (parquet(arrow_measurements(value_type=pa.float32())), PARQUET),
         (
@@ -168,6 +182,7 @@ def test_decode_measurements_int_values_and_parquet_round_trip() -> None:
         ('{"id": "a", "timestamp": "2025-01-01T00:00:10Z", "value": null}', "nan"),
         ('{"id": "a", "timestamp": "2025-01-01T00:00:10Z"}', "nan"),
         ('{"id": "a", "timestamp": "2025-01-01T00:00:10", "value": 1e3}', 1000.0),
+        ('{"id": "a", "timestamp": "2025-01-01T00:00:10.000000999Z", "value": 2}', 2.0),
     ],
 )
 @pytest.mark.parametrize("content_type", [NDJSON, JSON])

@@ -112,6 +112,7 @@ def test_to_utc_errors(value: Any, error: type[Exception], words: list[str]) -> 
         ("1week", pd.Timedelta(weeks=1)),
         ("3weeks", pd.Timedelta(weeks=3)),
         (" 2 H ", pd.Timedelta(hours=2)),
+        ("1MIN", pd.Timedelta(minutes=1)),
         ("1.5h", pd.Timedelta(minutes=90)),
         ("PT1H30M", pd.Timedelta(minutes=90)),  # ISO 8601, via pandas
         ("1 days 02:00:00", pd.Timedelta(hours=26)),
@@ -132,6 +133,7 @@ def test_parse_duration(value: Any, expected: pd.Timedelta) -> None:
         (-pd.Timedelta("1h"), ValueError, ["positive"]),
         ("1month", ValueError, ["unknown unit 'month'", "window='1month'", "w|week(s)"]),
         ("1y", ValueError, ["unknown unit 'y'"]),
+        ("1M", ValueError, ["ambiguous unit 'M'", "'min'"]),
         ("soon", ValueError, ["window='soon'", "<integer><unit>"]),
         ("", ValueError, ["window=''"]),
         ("h", ValueError, ["duration"]),
