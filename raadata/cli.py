@@ -273,3 +273,8 @@ def demo(out: str, hours: int) -> None:
 
     run_demo(Path(out), hours=hours, echo=click.echo)
 
+
+
+from raadata.sandbox.cli import sandbox_command  # noqa: E402  (kept apart from the client code)
+
+main.add_command(sandbox_command, name="sandbox")
