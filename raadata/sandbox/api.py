@@ -206,7 +206,7 @@ class Api:
 
     def _api(self, request: Request, endpoint: str, rest: list[str], query: str) -> Response:
         post = request.method == "POST" and rest == ["query"] and endpoint != "metadata"
-        if not post and request.method != "GET":
+        if not post and (request.method != "GET" or rest == ["query"]):
             raise HttpError(404, f"unknown endpoint: {request.method} /{endpoint}/"
                                  + "/".join(rest))
         if self.faults.latency > 0:

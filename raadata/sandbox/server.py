@@ -26,6 +26,7 @@ MAX_BODY = 10 * 1024 * 1024
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
     server: SandboxHTTPServer
 
     def version_string(self) -> str:
@@ -133,7 +134,7 @@ class ServerThread:
     def __init__(self, host: str, port: int, api: Api) -> None:
         self.httpd = SandboxHTTPServer((host, port), api)
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={
-            "poll_interval": 0.05}, name="raadata-sandbox", daemon=True)
+            "poll_interval": 0.02}, name="raadata-sandbox", daemon=True)
 
     @property
     def port(self) -> int:
