@@ -18,6 +18,10 @@ from raadata.errors import (
     ServerError,
     TransportError,
 )
+from raadata.export import ExportConflictError, ExportResult
+from raadata.report import PullReport
+from raadata.resolve import SeriesInfo
+from raadata.timeseries import Plan, get_series
 
 __all__ = [
     "ApiError",
@@ -25,15 +29,21 @@ __all__ = [
     "BadRequestError",
     "Client",
     "ConfigurationError",
+    "ExportConflictError",
+    "ExportResult",
     "Identity",
     "NotAcceptableError",
     "NotFoundError",
     "PermissionDeniedError",
+    "Plan",
+    "PullReport",
     "RaadataError",
     "RateLimitedError",
     "ResponseTooLargeError",
+    "SeriesInfo",
     "ServerError",
     "Settings",
     "TransportError",
     "__version__",
+    "get_series",
 ]

@@ -9,11 +9,12 @@ from typing import Any, NoReturn
 from raadata.auth import Identity
 from raadata.config import Secret, Settings, settings_from
 from raadata.http import Transport
+from raadata.timeseries import TimeSeriesAPI
 
 __all__ = ["Client"]
 
 
-class Client:
+class Client(TimeSeriesAPI):
     """A connection to Prism for one client id.
 
     Arguments not given are filled from ``RAADATA_*`` environment variables and then from
@@ -84,6 +85,7 @@ class Client:
         self.progress = progress
         # two connections per worker: data requests plus metadata look-ups running beside them
         self.transport = Transport(settings, pool_size=max(16, 2 * max_workers))
+        self._init_timeseries()
 
     def whoami(self) -> Identity:
         """Client id, scopes (from the token's claims) and token expiry; fetches a token

@@ -90,6 +90,13 @@ class Plan:
         )
 
 
+def _check_workers(max_workers: int | None) -> None:
+    if max_workers is not None and (
+        isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1
+    ):
+        raise ValueError(f"max_workers must be a positive integer, got {max_workers!r}")
+
+
 def _check_choice(name: str, value: str, allowed: Sequence[str]) -> None:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
@@ -209,6 +216,7 @@ class TimeSeriesAPI:
         """
         _check_choice("shape", shape, ("wide", "long"))
         _check_choice("labels", labels, LABEL_KINDS)
+        _check_workers(max_workers)
         parsed = parse_selectors(selectors, domain)
         time_range = self._range(start, end, when)
         pull = measurements_pull(target_points)
@@ -243,13 +251,14 @@ class TimeSeriesAPI:
         """
         _check_choice("shape", shape, ("wide", "long"))
         _check_choice("labels", labels, LABEL_KINDS)
+        _check_workers(max_workers)
         pull = statistics_pull(aggregations, window, target_points)
         parsed = parse_selectors(selectors, domain)
         time_range = self._range(start, end, when)
         table, names, units = self._collect(pull, parsed, time_range, labels, max_workers, progress)
         frame = statistics_long_frame(table, names, units)
         if shape == "wide":
-            frame = statistics_wide_frame(frame)
+            frame = _in_requested_order(statistics_wide_frame(frame), pull.params["aggregation"])
         frame.attrs["report"] = self.last_report
         return frame
 
@@ -289,6 +298,7 @@ class TimeSeriesAPI:
         over one window), sorted by series then time.
         """
         _check_choice("labels", labels, LABEL_KINDS)
+        _check_workers(max_workers)
         parsed = parse_selectors(selectors, domain)
         time_range = self._range(start, end, when)
         pull = measurements_pull(target_points)
@@ -340,6 +350,7 @@ class TimeSeriesAPI:
         such an export by repeating the start and end it printed.
         """
         _check_choice("labels", labels, LABEL_KINDS)
+        _check_workers(max_workers)
         keys = check_partition_by(partition_by)
         parsed = parse_selectors(selectors, domain)
         time_range = self._range(start, end, when)
@@ -415,6 +426,16 @@ def statistics_pull(
     return Pull("statistics", params, step, len(aggs) / step.total_seconds(), _positive(target_points))
 
 
+def _in_requested_order(frame: pd.DataFrame, aggregations: str) -> pd.DataFrame:
+    """Aggregation columns in the order the caller asked for them."""
+    order = aggregations.split(",")
+    if frame.columns.nlevels == 2:
+        return frame.reindex(columns=order, level=1)
+    if set(frame.columns) <= set(order):
+        return frame[[name for name in order if name in frame.columns]]
+    return frame
+
+
 def _positive(target_points: int) -> int:
     if isinstance(target_points, bool) or not isinstance(target_points, int) or target_points < 1:
         raise ValueError(f"target_points must be a positive integer, got {target_points!r}")
@@ -441,7 +462,8 @@ def default_client() -> TimeSeriesAPI:
     with _default_lock:
         if key not in _default_clients:
             _default_clients.clear()
-            _default_clients[key] = Client.from_env()
+            client: TimeSeriesAPI = Client.from_env()
+            _default_clients[key] = client
         return _default_clients[key]
 
 
