@@ -35,6 +35,7 @@ from raadata.errors import (
     ApiError,
     AuthenticationError,
     ConfigurationError,
+    RaadataError,
     RateLimitedError,
     ServerError,
     TransportError,
@@ -270,6 +271,7 @@ class TokenProvider:
         self._current: _Token | None = None
         self._rejected: AuthenticationError | None = None
         self._fetch_count = 0
+        self._fetch_attempts = 0  # in the current fetch
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> TokenProvider:
@@ -375,6 +377,7 @@ class TokenProvider:
         return self._session
 
     def _fetch(self) -> _Token:
+        self._fetch_attempts = 0
         retrying = Retrying(
             retry=retry_if_exception(is_transient),
             wait=retry_wait(self.retry),
@@ -383,7 +386,13 @@ class TokenProvider:
             sleep=self._sleep,
             reraise=True,
         )
-        return retrying(self._fetch_once)
+        try:
+            return retrying(self._fetch_once)
+        except RaadataError as exc:
+            error = exc
+        if self._fetch_attempts > 1:
+            error.add_note(f"raadata: token request gave up after {self._fetch_attempts} attempts")
+        raise error.with_traceback(None)  # internal retry frames dropped; the cause is kept
 
     def _log_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -398,6 +407,7 @@ class TokenProvider:
         if label.startswith("http://") and is_loopback_url(label):
             label = "https://" + label[len("http://"):]
         self._fetch_count += 1
+        self._fetch_attempts += 1
         sent_mono, sent_wall = self._clock(), time.time()
         try:
             response: Mapping[str, Any] = session.fetch_token(
@@ -406,6 +416,7 @@ class TokenProvider:
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
+            exc.__suppress_context__ = True  # urllib3's chain below it repeats the same story
             raise TransportError(
                 f"token endpoint {self.token_url} unreachable: {describe(exc)}"
             ) from exc

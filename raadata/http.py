@@ -186,7 +186,11 @@ class Transport:
         call = _Call(self, method, self.url(path), params, json, accept, split_on_too_large,
                      timeout if timeout is not None else self.settings.timeout)
         if not _is_read(method, path):
-            return call()
+            try:
+                return call()
+            except _Final as final:
+                error = final.error
+            raise error.with_traceback(None)
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -207,16 +211,27 @@ class Transport:
         )
         try:
             return retrying(call)
+        except _Final as final:
+            error = final.error
         except RaadataError as exc:
+            error = exc
             if call.attempts > 1:
-                exc.add_note(f"raadata: gave up after {call.attempts} attempts")
-            raise
+                error.add_note(f"raadata: gave up after {call.attempts} attempts")
+        raise error.with_traceback(None)  # internal retry frames dropped; the cause is kept
 
 
 def _reason(exc: BaseException | None) -> str:
     if isinstance(exc, ApiError):
         return f"{exc.status} {exc.message}".strip()
     return str(exc) if exc is not None else "unknown"
+
+
+class _Final(Exception):
+    """Carries an error past the retry loop: token failures were retried by the provider."""
+
+    def __init__(self, error: RaadataError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class _Call:
@@ -240,12 +255,11 @@ class _Call:
 
     def __call__(self) -> requests.Response:
         self.attempts += 1
-        tokens = self.transport.tokens
-        token = tokens.token()
+        token = self._token()
         response = self._send(token)
         if response.status_code == 401:
-            tokens.invalidate(token)
-            response = self._send(tokens.token())
+            self.transport.tokens.invalidate(token)
+            response = self._send(self._token())
             if response.status_code == 401:
                 error = error_for_response(response, self.method)
                 raise AuthenticationError(
@@ -262,6 +276,12 @@ class _Call:
                 request_id=error.request_id,
             )
         raise error
+
+    def _token(self) -> str:
+        try:
+            return self.transport.tokens.token()
+        except RaadataError as exc:
+            raise _Final(exc) from None
 
     def _send(self, token: str) -> requests.Response:
         transport = self.transport
@@ -289,5 +309,6 @@ class _Call:
             raise TransportError(
                 f"{self.method} {url}: no complete answer within the read timeout of {read} s"
             ) from exc
+        exc.__suppress_context__ = True  # urllib3's chain below it repeats the same story
         raise TransportError(f"{self.method} {url}: {describe(exc)}") from exc
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import logging
 import pickle
@@ -48,10 +49,8 @@ def needles(client_id: str, secret: str, tokens: Iterable[str]) -> list[str]:
 def exception_texts(exc: BaseException) -> list[str]:
     """Everything a user may see of an exception: str, repr, traceback, pickle."""
     texts = [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
-    try:
+    with contextlib.suppress(TypeError):  # unpicklable is fine: nothing leaks that way
         texts.append(pickle.dumps(exc).decode("latin-1"))
-    except TypeError:  # unpicklable is fine: nothing leaks that way
-        pass
     return texts
 
 
@@ -59,4 +58,6 @@ def assert_clean(texts: Iterable[str], forbidden: Iterable[str]) -> None:
     forbidden = [f for f in forbidden if f]
     for text in texts:
         for needle in forbidden:
-            assert needle not in text, f"secret material leaked: ...{needle[:6]}... in {text[:200]!r}"
+            at = text.find(needle)
+            assert at < 0, f"secret material (needle {forbidden.index(needle)}) leaked: " + (
+                text[max(0, at - 80):at] + "<HERE>")

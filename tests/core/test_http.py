@@ -322,3 +322,30 @@ def test_repr_and_pickle(transport: Transport) -> None:
     assert "tok-" not in repr(transport)
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(transport)
+
+
+def test_token_failures_are_not_retried_again_by_the_transport(
+    settings: Settings, mocked: responses.RequestsMock
+) -> None:
+    mocked.post(TOKEN_URL, status=503, json={"error": "auth down"})
+    transport = Transport(settings, retry=FAST)
+    transport.tokens.retry = FAST
+    with pytest.raises(ServerError, match="auth down"):
+        transport.request("GET", PATH)
+    assert transport.tokens.fetch_count == FAST.max_attempts  # not max_attempts squared
+    assert api_calls(mocked) == []
+
+
+def test_tracebacks_show_the_cause_not_the_retry_machinery(
+    transport: Transport, mocked: responses.RequestsMock
+) -> None:
+    import traceback
+
+    mocked.get(DATA, body=requests.ConnectionError("connection reset by peer"))
+    with pytest.raises(TransportError) as info:
+        transport.request("GET", PATH)
+    text = "".join(traceback.format_exception(info.value))
+    assert "tenacity" not in text
+    assert "connection reset by peer" in str(info.value)
+    assert text.count("Traceback (most recent call last)") == 2  # the cause, then ours
+    assert info.value.__cause__ is not None
