@@ -50,9 +50,16 @@ class Command(click.Group):
     help="File holding the client secret; RAADATA_CLIENT_SECRET_FILE.",
 )
 @click.option("--prompt-secret", is_flag=True, help="Ask for the client secret (hidden input).")
-@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Concurrent requests.")
-@click.option("--progress/--no-progress", default=None, help="Progress bars (default: on a terminal).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Concurrent requests.",
+)
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bars (default: on a terminal)."
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.pass_context
 def main(ctx: click.Context, /, **options: Any) -> None:
@@ -96,8 +103,13 @@ def time_options(function: F) -> F:
             click.option("--since", help="Duration back from now, e.g. 6hours, 1day."),
             click.option("--last", help="Duration back from the end of the last full day."),
             click.option("--domain", help="Domain for selectors given without one."),
-            click.option("--labels", type=click.Choice(["domain", "uuid", "name"]),
-                         default="domain", show_default=True, help="Column labels."),
+            click.option(
+                "--labels",
+                type=click.Choice(["domain", "uuid", "name"]),
+                default="domain",
+                show_default=True,
+                help="Column labels.",
+            ),
         ]
     ):
         function = option(function)
@@ -106,10 +118,17 @@ def time_options(function: F) -> F:
 
 def output_options(function: F) -> F:
     """--format and --out."""
-    function = click.option("--out", "-o", type=click.Path(dir_okay=False),
-                            help="Write to this file instead of stdout.")(function)
-    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-                        show_default=True, help="Output format.")(function)
+    function = click.option(
+        "--out", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout."
+    )(function)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="Output format.",
+    )(function)
 
 
 def when(since: str | None, last: str | None) -> dict[str, str]:
@@ -164,8 +183,14 @@ def whoami(ctx: click.Context) -> None:
 @click.option("--verbose", is_flag=True, help="Ask for readable ids where the domain has them.")
 @output_options
 @click.pass_context
-def metadata(ctx: click.Context, selectors: Sequence[str], domain: str | None, verbose: bool,
-             fmt: str, out: str | None) -> None:
+def metadata(
+    ctx: click.Context,
+    selectors: Sequence[str],
+    domain: str | None,
+    verbose: bool,
+    fmt: str,
+    out: str | None,
+) -> None:
     """Metadata of the series the selectors name, one row per series.
 
     \b
@@ -182,9 +207,19 @@ def metadata(ctx: click.Context, selectors: Sequence[str], domain: str | None, v
 @click.option("--shape", type=click.Choice(["wide", "long"]), default="wide", show_default=True)
 @output_options
 @click.pass_context
-def get(ctx: click.Context, selectors: Sequence[str], start: str | None, end: str | None,
-        since: str | None, last: str | None, domain: str | None, labels: str, shape: str,
-        fmt: str, out: str | None) -> None:
+def get(
+    ctx: click.Context,
+    selectors: Sequence[str],
+    start: str | None,
+    end: str | None,
+    since: str | None,
+    last: str | None,
+    domain: str | None,
+    labels: str,
+    shape: str,
+    fmt: str,
+    out: str | None,
+) -> None:
     """Raw measurements over [start, end) (UTC) as a table, CSV, JSON or Parquet file.
 
     \b
@@ -192,8 +227,15 @@ def get(ctx: click.Context, selectors: Sequence[str], start: str | None, end: st
       raadata get "raalabs/IMO1000001/ME ShaftPower" --since 6hours --format csv -o power.csv
     """
     with make_client(ctx) as client:
-        frame = client.measurements(list(selectors), start, end, domain=domain, shape=shape,
-                                    labels=labels, **when(since, last))
+        frame = client.measurements(
+            list(selectors),
+            start,
+            end,
+            domain=domain,
+            shape=shape,
+            labels=labels,
+            **when(since, last),
+        )
         emit(frame, fmt, out)
         click.echo(client.last_report.summary().splitlines()[0], err=True)
 
@@ -201,15 +243,31 @@ def get(ctx: click.Context, selectors: Sequence[str], start: str | None, end: st
 @main.command()
 @click.argument("selectors", nargs=-1, required=True)
 @time_options
-@click.option("--aggregations", default="avg", show_default=True,
-              help="Comma-separated: avg,min,max,count,sum,stddev,first,last.")
+@click.option(
+    "--aggregations",
+    default="avg",
+    show_default=True,
+    help="Comma-separated: avg,min,max,count,sum,stddev,first,last.",
+)
 @click.option("--window", default="1m", show_default=True, help="Window, e.g. 1m, 1hour, 1day.")
 @click.option("--shape", type=click.Choice(["wide", "long"]), default="wide", show_default=True)
 @output_options
 @click.pass_context
-def stats(ctx: click.Context, selectors: Sequence[str], start: str | None, end: str | None,
-          since: str | None, last: str | None, domain: str | None, labels: str,
-          aggregations: str, window: str, shape: str, fmt: str, out: str | None) -> None:
+def stats(
+    ctx: click.Context,
+    selectors: Sequence[str],
+    start: str | None,
+    end: str | None,
+    since: str | None,
+    last: str | None,
+    domain: str | None,
+    labels: str,
+    aggregations: str,
+    window: str,
+    shape: str,
+    fmt: str,
+    out: str | None,
+) -> None:
     """Aggregates per epoch-aligned UTC window over [start, end).
 
     \b
@@ -217,28 +275,58 @@ def stats(ctx: click.Context, selectors: Sequence[str], start: str | None, end: 
       raadata stats "raalabs/*/ME ShaftPower" --since 1day --window 1hour --aggregations avg,max
     """
     with make_client(ctx) as client:
-        frame = client.statistics(list(selectors), start, end, aggregations=aggregations,
-                                  window=window, domain=domain, shape=shape, labels=labels,
-                                  **when(since, last))
+        frame = client.statistics(
+            list(selectors),
+            start,
+            end,
+            aggregations=aggregations,
+            window=window,
+            domain=domain,
+            shape=shape,
+            labels=labels,
+            **when(since, last),
+        )
         emit(frame, fmt, out)
 
 
 @main.command()
 @click.argument("selectors", nargs=-1, required=True)
 @time_options
-@click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False),
-              help="Dataset directory (created; resumed if it holds the same export).")
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Dataset directory (created; resumed if it holds the same export).",
+)
 @click.option("--stats", "statistics", is_flag=True, help="Export aggregates instead of points.")
 @click.option("--aggregations", default="avg", show_default=True)
 @click.option("--window", default="1m", show_default=True)
-@click.option("--partition-by", default="vessel,date", show_default=True,
-              help="Comma-separated subset of vessel,date.")
+@click.option(
+    "--partition-by",
+    default="vessel,date",
+    show_default=True,
+    help="Comma-separated subset of vessel,date.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace a different export in --out.")
 @click.pass_context
-def export(ctx: click.Context, selectors: Sequence[str], start: str | None, end: str | None,
-           since: str | None, last: str | None, domain: str | None, labels: str, out: str,
-           statistics: bool, aggregations: str, window: str, partition_by: str,
-           overwrite: bool) -> None:
+def export(
+    ctx: click.Context,
+    selectors: Sequence[str],
+    start: str | None,
+    end: str | None,
+    since: str | None,
+    last: str | None,
+    domain: str | None,
+    labels: str,
+    out: str,
+    statistics: bool,
+    aggregations: str,
+    window: str,
+    partition_by: str,
+    overwrite: bool,
+) -> None:
     """Export to a partitioned Parquet dataset; re-run the same command to resume.
 
     \b
@@ -247,19 +335,40 @@ def export(ctx: click.Context, selectors: Sequence[str], start: str | None, end:
     """
     keys = [key.strip() for key in partition_by.split(",") if key.strip()]
     with make_client(ctx) as client:
-        result = client.export(list(selectors), start, end, out, statistics=statistics,
-                               aggregations=aggregations, window=window, domain=domain,
-                               partition_by=keys, labels=labels, overwrite=overwrite,
-                               **when(since, last))
+        result = client.export(
+            list(selectors),
+            start,
+            end,
+            out,
+            statistics=statistics,
+            aggregations=aggregations,
+            window=window,
+            domain=domain,
+            partition_by=keys,
+            labels=labels,
+            overwrite=overwrite,
+            **when(since, last),
+        )
         click.echo(str(result))
         click.echo(result.report.summary().splitlines()[0])
 
 
 @main.command()
-@click.option("--out", "-o", default="raadata-demo", show_default=True,
-              type=click.Path(file_okay=False), help="Where to write the demo dataset.")
-@click.option("--hours", default=24, show_default=True, type=click.IntRange(1, 24 * 31),
-              help="How much fleet data to pull.")
+@click.option(
+    "--out",
+    "-o",
+    default="raadata-demo",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where to write the demo dataset.",
+)
+@click.option(
+    "--hours",
+    default=24,
+    show_default=True,
+    type=click.IntRange(1, 24 * 31),
+    help="How much fleet data to pull.",
+)
 def demo(out: str, hours: int) -> None:
     """Start the built-in sandbox, pull fleet data into a DataFrame and a Parquet dataset.
 
@@ -272,7 +381,6 @@ def demo(out: str, hours: int) -> None:
     from raadata.demo import run_demo
 
     run_demo(Path(out), hours=hours, echo=click.echo)
-
 
 
 from raadata.sandbox.cli import sandbox_command  # noqa: E402  (kept apart from the client code)

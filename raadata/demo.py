@@ -29,4 +29,6 @@ def run_demo(out: Path, *, hours: int = 24, echo: Callable[[str], None] = print)
         result = client.export("raalabs/*/*", start, end, out, overwrite=True)
         echo(f"Parquet dataset: {result}")
         back = pd.read_parquet(out)
-        echo(f"read back with pandas.read_parquet: {len(back):,} rows, columns {list(back.columns)}")
+        echo(
+            f"read back with pandas.read_parquet: {len(back):,} rows, columns {list(back.columns)}"
+        )

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from raadata._version import __version__
 from raadata.errors import RaadataError
-from raadata.fetch import Pull, WireFormats, run
+from raadata.fetch import Pull, WireFormats, rows_per_uuid, run
 from raadata.http import Transport
 from raadata.planning import Unit, day_units, pack
 from raadata.report import PullReport
@@ -170,8 +170,9 @@ def prepare_directory(root: Path, spec: ExportSpec, overwrite: bool) -> set[str]
             if stored != spec.as_json():
                 if not overwrite:
                     raise ExportConflictError(
-                        f"{root} holds an export with other arguments ({_difference(stored, spec)}); "
-                        "use another directory, repeat the original arguments to resume, or pass "
+                        f"{root} holds an export with other arguments "
+                        f"({_difference(stored, spec)}); use another directory, repeat the "
+                        "original arguments to resume, or pass "
                         "overwrite=True (--overwrite) to start again"
                     )
                 shutil.rmtree(root)
@@ -246,8 +247,13 @@ def export_dataset(
     _write_sidecar(root, spec, series, names, complete=False)
     files_per_unit: dict[int, int] = {}
     for finished in run(
-        transport, pull, todo, formats=formats, report=result.report,
-        max_workers=max_workers, progress=progress,
+        transport,
+        pull,
+        todo,
+        formats=formats,
+        report=result.report,
+        max_workers=max_workers,
+        progress=progress,
     ):
         unit = todo[finished.task.unit]
         vessel, _, day = unit.key.rpartition("/")
@@ -255,11 +261,16 @@ def export_dataset(
         if finished.table.num_rows:
             directory.mkdir(parents=True, exist_ok=True)
             start = finished.task.start.value // 1000
-            name = f"part-{unit_id(unit.key)}-{start}-{unit_id(','.join(finished.task.uuids))}.parquet"
+            name = (
+                f"part-{unit_id(unit.key)}-{start}-{unit_id(','.join(finished.task.uuids))}.parquet"
+            )
             write_atomic(labelled(finished.table, names), directory / name)
             files_per_unit[finished.task.unit] = files_per_unit.get(finished.task.unit, 0) + 1
             result.files += 1
             result.rows += finished.table.num_rows
+            for uuid, rows in rows_per_uuid([finished.table]).items():
+                counts = result.report.rows_per_series
+                counts[names[uuid]] = counts.get(names[uuid], 0) + rows
         if finished.unit_done:
             append_manifest(
                 root / MANIFEST,

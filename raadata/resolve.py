@@ -95,7 +95,9 @@ def fetch_metadata(
     if cached is not None:
         return cached
     params = {"verbose": "true"} if verbose else None
-    response = transport.request("GET", f"metadata/{selector.url_path()}", params=params, accept=JSON)
+    response = transport.request(
+        "GET", f"metadata/{selector.url_path()}", params=params, accept=JSON
+    )
     entries = decode_metadata(response.content)
     cache.put(key, entries)
     return entries

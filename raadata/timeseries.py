@@ -21,7 +21,13 @@ import pandas as pd
 import pyarrow as pa
 
 from raadata.decode import MEASUREMENTS_SCHEMA, STATISTICS_SCHEMA
-from raadata.export import PARTITION_KEYS, ExportResult, ExportSpec, check_partition_by, export_dataset
+from raadata.export import (
+    PARTITION_KEYS,
+    ExportResult,
+    ExportSpec,
+    check_partition_by,
+    export_dataset,
+)
 from raadata.fetch import Pull, Result, WireFormats, rows_per_uuid, run
 from raadata.frames import (
     long_frame,
@@ -34,7 +40,14 @@ from raadata.frames import (
 from raadata.http import Transport
 from raadata.planning import ASSUMED_HZ, Density, Task, Unit, WindowCursor, pack
 from raadata.report import PullReport
-from raadata.resolve import LABEL_KINDS, LabelKind, MetadataCache, SeriesInfo, fetch_metadata, resolve
+from raadata.resolve import (
+    LABEL_KINDS,
+    LabelKind,
+    MetadataCache,
+    SeriesInfo,
+    fetch_metadata,
+    resolve,
+)
 from raadata.selectors import Selector, parse_selectors
 from raadata.timerange import (
     TimeInput,
@@ -130,9 +143,7 @@ class TimeSeriesAPI:
 
     # -- inputs ---------------------------------------------------------------------------
 
-    def _range(
-        self, start: TimeInput | None, end: TimeInput | None, when: TimeArgs
-    ) -> TimeRange:
+    def _range(self, start: TimeInput | None, end: TimeInput | None, when: TimeArgs) -> TimeRange:
         return resolve_range(start, end, now=pd.Timestamp.now(tz="UTC"), **when)
 
     def _units(self, series: Sequence[SeriesInfo], time_range: TimeRange) -> list[Unit]:
@@ -302,9 +313,7 @@ class TimeSeriesAPI:
         parsed = parse_selectors(selectors, domain)
         time_range = self._range(start, end, when)
         pull = measurements_pull(target_points)
-        return self._iter_frames(
-            parsed, time_range, pull, labels, max_workers, progress
-        )
+        return self._iter_frames(parsed, time_range, pull, labels, max_workers, progress)
 
     def _iter_frames(
         self,
@@ -423,7 +432,9 @@ def statistics_pull(
     aggs = _parse_aggregations(aggregations)
     step = parse_duration(window, name="window")
     params = {"aggregation": ",".join(aggs), "window": format_duration(step)}
-    return Pull("statistics", params, step, len(aggs) / step.total_seconds(), _positive(target_points))
+    return Pull(
+        "statistics", params, step, len(aggs) / step.total_seconds(), _positive(target_points)
+    )
 
 
 def _in_requested_order(frame: pd.DataFrame, aggregations: str) -> pd.DataFrame:
@@ -444,7 +455,6 @@ def _positive(target_points: int) -> int:
 
 def _rows_by_label(tables: Sequence[pa.Table], names: dict[str, str]) -> dict[str, int]:
     return {names.get(uuid, uuid): rows for uuid, rows in rows_per_uuid(tables).items()}
-
 
 
 _default_clients: dict[tuple[tuple[str, str], ...], TimeSeriesAPI] = {}

@@ -36,7 +36,9 @@ def client(sandbox: Sandbox) -> Iterator[Client]:
 def expected_series(sandbox: Sandbox, domain_id: str, start: str, end: str) -> pd.Series:
     """What the fleet's value function says one series holds over [start, end)."""
     spec = next(s for s in sandbox.fleet.series if s.ids["raalabs"] == domain_id)
-    stamps = sandbox.fleet.timestamps(spec.uuid, pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC"))
+    stamps = sandbox.fleet.timestamps(
+        spec.uuid, pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC")
+    )
     values = sandbox.fleet.values(spec.uuid, stamps)
     index = pd.DatetimeIndex(stamps, name="timestamp").tz_localize("UTC")
     return pd.Series(values, index=index, name=domain_id)
@@ -58,11 +60,15 @@ def test_wide_frame_has_exact_values(sandbox: Sandbox, client: Client) -> None:
 
 
 def test_long_frame_columns_and_order(client: Client) -> None:
-    frame = client.measurements("raalabs/IMO1000002/*", "2025-03-01T00:00", "2025-03-01T02:00", shape="long")
+    frame = client.measurements(
+        "raalabs/IMO1000002/*", "2025-03-01T00:00", "2025-03-01T02:00", shape="long"
+    )
     assert list(frame.columns) == ["timestamp", "series", "id", "value"]
     assert str(frame["timestamp"].dtype) == "datetime64[us, UTC]"
     assert frame["value"].dtype == np.float64
-    assert frame.equals(frame.sort_values(["series", "timestamp"], kind="stable").reset_index(drop=True))
+    assert frame.equals(
+        frame.sort_values(["series", "timestamp"], kind="stable").reset_index(drop=True)
+    )
     assert frame["series"].str.startswith("IMO1000002/").all()
     assert frame["value"].isna().any() or len(frame) > 0
 
@@ -70,7 +76,9 @@ def test_long_frame_columns_and_order(client: Client) -> None:
 def test_wildcard_across_vessels_and_label_kinds(client: Client) -> None:
     frame = client.measurements("raalabs/*/ME ShaftPower", "2025-01-01T00:00", "2025-01-01T00:10")
     assert list(frame.columns) == [f"IMO100000{i}/ME ShaftPower" for i in (1, 2, 3)]
-    by_uuid = client.measurements("raalabs/*/ME ShaftPower", "2025-01-01T00:00", "2025-01-01T00:10", labels="uuid")
+    by_uuid = client.measurements(
+        "raalabs/*/ME ShaftPower", "2025-01-01T00:00", "2025-01-01T00:10", labels="uuid"
+    )
     assert all(len(c) == 36 for c in by_uuid.columns)
     assert sorted(frame.count().tolist()) == sorted(by_uuid.count().tolist())
 
@@ -78,10 +86,16 @@ def test_wildcard_across_vessels_and_label_kinds(client: Client) -> None:
 def test_limited_client_sees_only_its_vessel(sandbox: Sandbox) -> None:
     limited = sandbox.clients["sandbox-vessel"]
     with Client(
-        limited.client_id, limited.client_secret, environment=sandbox.environment,
-        api_url=sandbox.api_url, token_url=sandbox.token_url, progress=False,
+        limited.client_id,
+        limited.client_secret,
+        environment=sandbox.environment,
+        api_url=sandbox.api_url,
+        token_url=sandbox.token_url,
+        progress=False,
     ) as client:
-        frame = client.measurements("raalabs/*/ME ShaftPower", "2025-01-01T00:00", "2025-01-01T00:10")
+        frame = client.measurements(
+            "raalabs/*/ME ShaftPower", "2025-01-01T00:00", "2025-01-01T00:10"
+        )
         assert list(frame.columns) == ["IMO1000001/ME ShaftPower"]
         with pytest.raises(PermissionDeniedError) as caught:
             client.measurements("raalabs/IMO1000002/ME ShaftPower", *DAY)
@@ -89,9 +103,7 @@ def test_limited_client_sees_only_its_vessel(sandbox: Sandbox) -> None:
 
 
 def test_windows_equal_one_request(sandbox: Sandbox, client: Client) -> None:
-    whole = client.measurements(
-        "raalabs/IMO1000003/*", *DAY, shape="long", target_points=2_000_000
-    )
+    whole = client.measurements("raalabs/IMO1000003/*", *DAY, shape="long", target_points=2_000_000)
     assert client.last_report is not None
     assert client.last_report.requests == 1
     windowed = client.measurements("raalabs/IMO1000003/*", *DAY, shape="long", target_points=7_000)
@@ -130,7 +142,9 @@ def test_falls_back_when_parquet_is_refused(sandbox: Sandbox, client: Client) ->
 
 
 def test_rate_limits_are_absorbed(sandbox: Sandbox, client: Client) -> None:
-    reference = client.measurements("raalabs/IMO1000001/*", *DAY, shape="long", target_points=40_000)
+    reference = client.measurements(
+        "raalabs/IMO1000001/*", *DAY, shape="long", target_points=40_000
+    )
     sandbox.faults.rate_limit_every = 4
     sandbox.faults.retry_after = 0
     frame = client.measurements("raalabs/IMO1000001/*", *DAY, shape="long", target_points=40_000)
@@ -158,8 +172,12 @@ def test_statistics_match_the_raw_points(sandbox: Sandbox, client: Client) -> No
     assert list(stats.columns) == ["avg", "max", "count"]
     raw = expected_series(sandbox, "IMO1000001/ME ShaftPower", *DAY)
     hourly = raw.resample("1h")
-    pd.testing.assert_series_equal(stats["avg"], hourly.mean().dropna(), check_names=False, check_freq=False, rtol=1e-9)
-    pd.testing.assert_series_equal(stats["max"], hourly.max().dropna(), check_names=False, check_freq=False)
+    pd.testing.assert_series_equal(
+        stats["avg"], hourly.mean().dropna(), check_names=False, check_freq=False, rtol=1e-9
+    )
+    pd.testing.assert_series_equal(
+        stats["max"], hourly.max().dropna(), check_names=False, check_freq=False
+    )
     counts = hourly.count()
     assert stats["count"].tolist() == counts[counts > 0].astype(float).tolist()
 
@@ -183,7 +201,9 @@ def test_metadata_keeps_repeated_ids(sandbox: Sandbox, client: Client) -> None:
     assert meta["timeSeriesId"].nunique() == 2
     assert (meta["series"] == "IMO1000001/AE Power/AE Power").all()
     assert "mapsTo.raalabs" in meta.columns
-    frame = client.measurements("parameters/IMO1000001/AE Power/AE Power", "2025-01-01T00:00", "2025-01-01T01:00")
+    frame = client.measurements(
+        "parameters/IMO1000001/AE Power/AE Power", "2025-01-01T00:00", "2025-01-01T01:00"
+    )
     assert frame.shape[1] == 2
     assert all(c.startswith("IMO1000001/AE Power/AE Power [") for c in frame.columns)
 
@@ -233,8 +253,12 @@ def test_get_series_with_client_and_from_env(
     ],
 )
 def test_bad_arguments_fail_before_any_request(
-    sandbox: Sandbox, client: Client, args: tuple[object, ...], kwargs: dict[str, object],
-    error: type[Exception], words: str,
+    sandbox: Sandbox,
+    client: Client,
+    args: tuple[object, ...],
+    kwargs: dict[str, object],
+    error: type[Exception],
+    words: str,
 ) -> None:
     before = sum(sandbox.stats.requests.values())
     with pytest.raises(error, match=words):

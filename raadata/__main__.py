@@ -1,0 +1,5 @@
+"""``python -m raadata``: the command line."""
+
+from raadata.cli import main
+
+main(prog_name="raadata")
