@@ -221,7 +221,8 @@ def retry_wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         hint = getattr(exc, "retry_after", None)
-        return policy.wait(state.attempt_number, hint if isinstance(hint, float) else None)
+        hint = float(hint) if isinstance(hint, int | float) else None
+        return policy.wait(state.attempt_number, hint)
 
     return wait
 

@@ -50,7 +50,7 @@ def test_exchange_request_shape(settings: Settings, mocked: responses.RequestsMo
     assert request.body == "grant_type=client_credentials"
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert request.headers["User-Agent"].startswith("raadata/")
-    assert request.req_kwargs["timeout"] == (10.0, 30.0)
+    assert request.req_kwargs["timeout"] == (10.0, 30.0)  # type: ignore[attr-defined]
     assert tokens.fetch_count == 1
 
 

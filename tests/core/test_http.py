@@ -30,6 +30,7 @@ from .conftest import API, ENVIRONMENT, FAST, TOKEN_URL, token_json
 DATA = f"{API}/{ENVIRONMENT}/measurements/raalabs/IMO1000001/ME%20ShaftPower"
 PATH = "measurements/raalabs/IMO1000001/ME%20ShaftPower"
 QUERY = f"{API}/{ENVIRONMENT}/measurements/query"
+STALLED_BODY = urllib3.exceptions.ReadTimeoutError(None, "/", "slow")  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def transport(settings: Settings, mocked: responses.RequestsMock) -> Iterator[Tr
 
 
 def api_calls(mocked: responses.RequestsMock) -> list[Any]:
-    return [c for c in mocked.calls if not c.request.url.startswith(TOKEN_URL)]
+    return [c for c in mocked.calls if not str(c.request.url).startswith(TOKEN_URL)]
 
 
 def test_request_basics(transport: Transport, mocked: responses.RequestsMock) -> None:
@@ -220,7 +221,7 @@ def test_read_timeout(transport: Transport, mocked: responses.RequestsMock) -> N
      {"status": 502, "json": {"error": "bad gateway"}},
      {"status": 504, "body": "gateway timeout"},
      {"body": requests.ReadTimeout("read timed out")},
-     {"body": requests.ConnectionError(urllib3.exceptions.ReadTimeoutError(None, "/", "slow"))}],
+     {"body": requests.ConnectionError(STALLED_BODY)}],
 )
 def test_split_on_too_large(
     transport: Transport, mocked: responses.RequestsMock, failure: dict[str, Any]

@@ -293,5 +293,5 @@ def test_nothing_leaks_at_debug_over_real_http(fresh: Any) -> None:
     assert len(errors) == 2
     forbidden = needles("sandbox-vessel", secret, tokens)
     assert_clean([text, *shown], forbidden)
-    for exc in errors:
-        assert_clean(exception_texts(exc), forbidden)
+    for error in errors:
+        assert_clean(exception_texts(error), forbidden)

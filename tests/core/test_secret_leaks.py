@@ -66,8 +66,8 @@ def test_nothing_leaks_at_debug() -> None:
     # ... and nothing secret got through
     forbidden = needles(CLIENT_ID, SECRET, issued)
     assert_clean([text, *shown], forbidden)
-    for exc in errors:
-        assert_clean(exception_texts(exc), forbidden)
+    for error in errors:
+        assert_clean(exception_texts(error), forbidden)
     with pytest.raises(TypeError):
         pickle.dumps(client)
     with pytest.raises(TypeError):
