@@ -62,7 +62,7 @@ API_VERSIONS = ("2025-10-31", "2025-04-30")
 """Versions the sandbox accepts in ``x-api-version``; the first is the latest (the default)."""
 TOKEN_PATH = "/oauth2/token"
 MAX_SELECTORS = 100
-SCAN_FACTOR = 100
+SCAN_FACTOR = 50
 ENDPOINTS = ("measurements", "statistics", "metadata")
 _PARAMETERS = {
     "measurements": TIME_PARAMETERS | {"format"},

@@ -25,31 +25,43 @@ Target = Literal["api", "token"]
 
 
 class Faults:
-    """The fault switches; every attribute may be set at any time from any thread."""
+    """The fault switches; every attribute may be set at any time, from any thread.
+
+    - ``latency``: seconds added to every API request (not the token endpoint).
+    - ``rate_limit_every``: every Nth API request answers 429 (0 = never).
+    - ``retry_after``: seconds announced in Retry-After of 429 and 503.
+    - ``error_rate``, ``error_status``: the probability that an API request answers
+      ``error_status`` (500 by default), drawn from a generator seeded with ``seed``.
+    - ``drop_every``: every Nth successful data response is cut short (0 = never).
+    """
 
     def __init__(self, seed: int = 0) -> None:
         self._lock = threading.Lock()
         self._seed = seed
-        self.reset()
+        self.latency = 0.0
+        self.rate_limit_every = 0
+        self.retry_after = 1.0
+        self.error_rate = 0.0
+        self.error_status = 500
+        self.drop_every = 0
+        self._scripts: dict[str, deque[int]] = {"api": deque(), "token": deque()}
+        self._api_requests = 0
+        self._data_responses = 0
+        self._random = random.Random(seed)
 
     def reset(self) -> None:
-        """Switch every fault off and forget scripts and counters."""
+        """Switch every fault off, forget scripts and counters, reseed the generator."""
         with self._lock:
-            self.latency: float = 0.0
-            """Seconds added to every API request (not the token endpoint)."""
-            self.rate_limit_every: int = 0
-            """Every Nth API request answers 429 (0 = never)."""
-            self.retry_after: float = 1.0
-            """Seconds announced in Retry-After of 429 and 503."""
-            self.error_rate: float = 0.0
-            """Probability that an API request answers ``error_status``."""
-            self.error_status: int = 500
-            self.drop_every: int = 0
-            """Every Nth successful data response is cut short (0 = never)."""
-            self._scripts: dict[str, deque[int]] = {"api": deque(), "token": deque()}
-            self._api_requests = 0
-            self._data_responses = 0
+            self.latency, self.rate_limit_every, self.retry_after = 0.0, 0, 1.0
+            self.error_rate, self.error_status, self.drop_every = 0.0, 500, 0
+            for script in self._scripts.values():
+                script.clear()
+            self._api_requests = self._data_responses = 0
             self._random = random.Random(self._seed)
+
+    def __repr__(self) -> str:
+        on = {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        return f"Faults({', '.join(f'{k}={v!r}' for k, v in on.items())})"
 
     def script(self, statuses: Iterable[int], target: Target = "api") -> None:
         """The next requests to ``target`` answer these statuses, in order (added to any

@@ -13,10 +13,11 @@ import socket
 import socketserver
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from raadata.sandbox.api import Api, Request
+from raadata.sandbox.api import Api, HttpError, Request
 from raadata.sandbox.encode import body_length
 
 log = logging.getLogger("raadata.sandbox")
@@ -35,18 +36,22 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         started = time.perf_counter()
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self.send_error(413, "request body too large")
-            return
-        body = self.rfile.read(length) if length > 0 else b""
-        request = Request(self.command, self.path, dict(self.headers.items()), body)
-        response = self.server.api.handle(request)
+        if length > MAX_BODY:  # refused unread: the connection cannot be reused
+            self.close_connection = True
+            response = HttpError(413, f"request body over {MAX_BODY} bytes").response()
+            response.headers["x-request-id"] = str(uuid.uuid4())
+        else:
+            body = self.rfile.read(length) if length > 0 else b""
+            request = Request(self.command, self.path, dict(self.headers.items()), body)
+            response = self.server.api.handle(request)
         total = body_length(response.body)
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(total))
         for name, value in response.headers.items():
             self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if response.drop:
             self._write_part(response.body, total // 2)

@@ -144,3 +144,17 @@ def test_the_client_code_does_not_import_the_sandbox() -> None:
         if path.name in ("cli.py", "demo.py"):
             continue
         assert not any(n.startswith("raadata.sandbox") for n in imports_of(path)), path.name
+
+
+def test_a_huge_request_body_is_refused_with_json(sb: Sandbox,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from raadata.sandbox import server
+
+    with requests.Session() as s:
+        http = Http(sb, s)
+        http.token()
+        monkeypatch.setattr(server, "MAX_BODY", 10)
+        r = http.post("measurements/query", json=["raalabs/IMO1000001/ME ShaftPower"])
+    assert r.status_code == 413
+    assert set(r.json()) == {"error"}
+    assert r.headers["x-request-id"]

@@ -166,7 +166,7 @@ def test_statistics_point_limit_counts_output_rows(http: Http, sb: Sandbox) -> N
 
 
 def test_statistics_refuse_to_scan_too_many_points(http: Http, sb: Sandbox) -> None:
-    sb.point_limit = 100  # scanning more than 100 x 100 raw points is refused
+    sb.point_limit = 100  # scanning more than 50 x 100 raw points is refused
     r = http.get(STATS, params={"from": "2025-01-01T00:00:00Z", "to": "2025-01-01T03:00:00Z",
                                 "window": "1d"})
     assert r.status_code == 413
