@@ -4,8 +4,9 @@ Run: ``.venv/bin/python benchmarks/bench_sandbox.py [--points N] [--repeat R]``
 
 Measures whole requests on 127.0.0.1 with plain ``requests`` (token fetched once, outside
 the timing): generation, encoding, transfer and reading the body on the client side; no
-decoding. Also serves the Parquet request from 4 threads at once to show that requests run in
-parallel. Prints seconds and points per second; asserts nothing.
+decoding. Also serves the Parquet request from 4 threads at once, and 8 requests with 0.2 s of
+added latency from 8 threads, to show that requests run in parallel. Prints seconds and points
+per second; asserts nothing.
 """
 
 from __future__ import annotations
@@ -81,6 +82,21 @@ def main() -> None:
             list(pool.map(fetch_alone, range(4)))
             elapsed = time.perf_counter() - t0
         print(f"parquet x4 in parallel: {elapsed:.3f} s, {4 * points / elapsed:,.0f} points/s")
+
+        sb.faults.latency = 0.2  # requests that wait: served side by side, not one by one
+        small = {"from": START, "to": "2025-01-01T00:01:00Z", "format": "parquet"}
+
+        def fetch_small(_: int) -> None:
+            with requests.Session() as own:
+                own.headers["Authorization"] = http.headers["Authorization"]
+                own.post(url, params=small, json=body).raise_for_status()
+
+        with ThreadPoolExecutor(8) as pool:
+            t0 = time.perf_counter()
+            list(pool.map(fetch_small, range(8)))
+            elapsed = time.perf_counter() - t0
+        print(f"8 requests with 0.2 s latency on 8 threads: {elapsed:.3f} s "
+              "(one at a time would take 1.6 s)")
 
 
 if __name__ == "__main__":
