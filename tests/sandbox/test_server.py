@@ -158,3 +158,14 @@ def test_a_huge_request_body_is_refused_with_json(sb: Sandbox,
     assert r.status_code == 413
     assert set(r.json()) == {"error"}
     assert r.headers["x-request-id"]
+
+
+def test_http_servers_own_errors_are_json_too(sb: Sandbox) -> None:
+    with requests.Session() as s:
+        r = s.options(f"{sb.base_url}/measurements/raalabs/x/y")
+        assert r.status_code == 501
+        assert set(r.json()) == {"error"}
+        assert r.headers["x-request-id"]
+        r = s.head(f"{sb.base_url}/measurements/raalabs/x/y")
+        assert r.status_code == 501
+        assert r.content == b""
