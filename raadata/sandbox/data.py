@@ -99,8 +99,7 @@ def _series_statistics(fleet: Fleet, spec: SeriesSpec, start: int, end: int, win
                        aggregations: Sequence[str]) -> tuple[np.ndarray, list[pa.Array]]:
     """Window starts (µs) and one value array per aggregation, for one series."""
     names = [_ARROW_AGG[a][0] for a in aggregations]
-    wanted = [("v", *_ARROW_AGG[a]) if _ARROW_AGG[a][1] else ("v", _ARROW_AGG[a][0])
-              for a in aggregations]
+    wanted = [("v", *_ARROW_AGG[a]) for a in aggregations]
     starts: list[np.ndarray] = []
     columns: list[list[pa.Array]] = [[] for _ in aggregations]
     for lo, hi in _chunks(spec, start, end, window):
