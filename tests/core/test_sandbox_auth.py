@@ -16,12 +16,9 @@ from raadata import AuthenticationError, Client, PermissionDeniedError
 from raadata.auth import refresh_margin
 from raadata.config import settings_from
 from raadata.http import RetryEvent, Transport
+from raadata.sandbox import serve
 
 from .leakcheck import assert_clean, debug_everything, exception_texts, needles
-
-sandbox_module = pytest.importorskip("raadata.sandbox")
-if not hasattr(sandbox_module, "serve"):
-    pytest.skip("the sandbox has no serve() yet", allow_module_level=True)
 
 PATH = "measurements/raalabs/IMO1000001/ME%20ShaftPower"
 OTHER_VESSEL = "measurements/raalabs/IMO1000002/ME%20ShaftPower"
@@ -30,7 +27,7 @@ WINDOW = {"from": "2025-01-01T00:00:00Z", "to": "2025-01-01T00:01:00Z"}
 
 @pytest.fixture(scope="module")
 def sb() -> Iterator[Any]:
-    with sandbox_module.serve(token_ttl=3600) as server:
+    with serve(token_ttl=3600) as server:
         yield server
 
 
