@@ -35,7 +35,7 @@ from raadata.frames import (
     statistics_long_frame,
     statistics_wide_frame,
     unique_labels,
-    wide_frame,
+    wide_from_table,
 )
 from raadata.http import Transport
 from raadata.planning import ASSUMED_HZ, Density, Task, Unit, WindowCursor, pack
@@ -232,9 +232,10 @@ class TimeSeriesAPI:
         time_range = self._range(start, end, when)
         pull = measurements_pull(target_points)
         table, names, units = self._collect(pull, parsed, time_range, labels, max_workers, progress)
-        frame = long_frame(table, names, units)
         if shape == "wide":
-            frame = wide_frame(frame)
+            frame = wide_from_table(table, names, units)
+        else:
+            frame = long_frame(table, names, units)
         frame.attrs["report"] = self.last_report
         return frame
 
