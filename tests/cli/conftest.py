@@ -44,9 +44,14 @@ INVOCATIONS: dict[str, list[str]] = {
 def invocation(request: pytest.FixtureRequest) -> list[str]:
     """The argv prefix of each way to start the command (the script only if installed)."""
     name: str = request.param
-    if name == "script" and not SCRIPT.exists():
+    return console_script() if name == "script" else list(INVOCATIONS[name])
+
+
+def console_script() -> list[str]:
+    """The argv prefix of the console script; skips the test if it is not installed."""
+    if not SCRIPT.exists():
         pytest.skip(f"no console script at {SCRIPT} (raadata not installed in this venv)")
-    return list(INVOCATIONS[name])
+    return [str(SCRIPT)]
 
 
 @pytest.fixture(autouse=True)
@@ -100,14 +105,16 @@ def invoke(args: Sequence[str], env: Mapping[str, str | None] | None = None,
     return CliRunner().invoke(main, list(args), env=env, input=input)
 
 
-def run(argv: Sequence[str], env: Mapping[str, str] | None = None, *, input: str | None = None,
-        cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run a real process with the (hermetic) environment plus ``env``; never raises on exit.
+def run(argv: Sequence[str], env: Mapping[str, str | None] | None = None, *,
+        input: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a real process with the (hermetic) environment plus ``env`` (None values are left
+    out); never raises on exit.
 
     A new session means no controlling terminal, so a hidden prompt reads stdin instead of
     waiting on /dev/tty when the tests run from a shell.
     """
-    full = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    extra = {name: value for name, value in (env or {}).items() if value is not None}
+    full = {**os.environ, "PYTHONPATH": str(REPO), **extra}
     return subprocess.run(list(argv), env=full, input=input, cwd=cwd, capture_output=True,
                           text=True, timeout=120, start_new_session=True,
                           stdin=None if input is not None else subprocess.DEVNULL)

@@ -119,7 +119,7 @@ def test_get_parquet_to_a_file(env: dict[str, str], client: Client, tmp_path: Pa
     """
     out = tmp_path / "power.parquet"
     result = invoke(["get", *SERIES, *RANGE, "--format", "parquet", "-o", str(out)], env)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, f"{result.exception!r}\n{result.output}"
     assert f"wrote 600 rows to {out}" in result.stderr
     same(pd.read_parquet(out), client.measurements(SERIES, START, END))
 
@@ -222,7 +222,7 @@ def test_stats_json_with_several_series_and_aggregations(env: dict[str, str]) ->
     """
     result = invoke(["stats", "raalabs/*/ME ShaftPower", *HOURS, "--window", "1hour",
                      "--aggregations", "avg,max", "--format", "json"], env)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, f"{result.exception!r}\n{result.output}"
     assert json.loads(result.stdout)
 
 
@@ -231,7 +231,7 @@ def test_stats_parquet_to_a_file(env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "stats.parquet"
     result = invoke(["stats", POWER, *HOURS, "--window", "1hour", "--format", "parquet",
                      "-o", str(out)], env)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, f"{result.exception!r}\n{result.output}"
     assert len(pd.read_parquet(out)) == 6
 
 
