@@ -145,6 +145,8 @@ def emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
     elif fmt == "csv":
         text = frame.to_csv()
     elif fmt == "json":
+        if isinstance(frame.columns, pd.MultiIndex):  # series x aggregation, as the API names them
+            frame = frame.set_axis([":".join(map(str, c)) for c in frame.columns], axis=1)
         text = frame.to_json(orient="table", date_format="iso", indent=1)
     else:
         text = frame.to_string(max_rows=60, max_cols=12)

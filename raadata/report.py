@@ -11,7 +11,8 @@ from raadata.planning import Task
 
 @dataclass
 class PullReport:
-    """Counters of one pull (``Client.last_report``, ``DataFrame.attrs["report"]``).
+    """Counters of one pull (``Client.last_report``; ``DataFrame.attrs["report"]`` holds
+    :meth:`as_dict`, so frames still serialise to Parquet and JSON).
 
     ``elapsed`` is wall-clock seconds; ``bytes`` counts response bodies as received;
     ``tasks`` lists every request that returned data, in completion order.
@@ -43,6 +44,23 @@ class PullReport:
     def points_per_second(self) -> float:
         """Points delivered per wall-clock second."""
         return self.points / self.elapsed if self.elapsed > 0 else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        """The counters as plain JSON-able values (what ``DataFrame.attrs`` carries)."""
+        return {
+            "kind": self.kind,
+            "series": self.series,
+            "requests": self.requests,
+            "retries": self.retries,
+            "rate_limited": self.rate_limited,
+            "splits": self.splits,
+            "duplicates": self.duplicates,
+            "points": self.points,
+            "bytes": self.bytes,
+            "elapsed": round(self.elapsed, 6),
+            "rows_per_series": dict(self.rows_per_series),
+            "wire_formats": dict(self.wire_formats),
+        }
 
     def summary(self) -> str:
         """A few lines for people: totals first, then rows per series."""

@@ -187,13 +187,14 @@ class TimeSeriesAPI:
         labels: LabelKind,
         max_workers: int | None,
         progress: bool | None,
-    ) -> tuple[pa.Table, dict[str, str], dict[str, str]]:
-        """Every table of a pull concatenated, with labels and units by label."""
+    ) -> tuple[pa.Table, dict[str, str], dict[str, str], PullReport]:
+        """Every table of a pull concatenated, with labels, units by label, and the report."""
         work, report, names, units = self._start(pull, parsed, time_range, labels)
         tables = [r.table for r in self._run(pull, work, report, max_workers, progress)]
         report.rows_per_series = _rows_by_label(tables, names)
         empty = MEASUREMENTS_SCHEMA if pull.kind == "measurements" else STATISTICS_SCHEMA
-        return (pa.concat_tables(tables) if tables else empty.empty_table()), names, units
+        table = pa.concat_tables(tables) if tables else empty.empty_table()
+        return table, names, units, report
 
     # -- public ---------------------------------------------------------------------------
 
@@ -222,8 +223,8 @@ class TimeSeriesAPI:
         per series. ``shape="long"``: columns ``timestamp``, ``series``, ``id`` (UUID),
         ``value``. Column labels are the ids in the queried domain (``labels="domain"``),
         the UUIDs (``"uuid"``) or the metadata names (``"name"``). Units are in
-        ``df.attrs["units"]``, the pull report in ``df.attrs["report"]`` and
-        ``client.last_report``.
+        ``df.attrs["units"]``; the pull report is ``client.last_report`` (and, as a
+        plain dict, ``df.attrs["report"]``).
         """
         _check_choice("shape", shape, ("wide", "long"))
         _check_choice("labels", labels, LABEL_KINDS)
@@ -231,12 +232,14 @@ class TimeSeriesAPI:
         parsed = parse_selectors(selectors, domain)
         time_range = self._range(start, end, when)
         pull = measurements_pull(target_points)
-        table, names, units = self._collect(pull, parsed, time_range, labels, max_workers, progress)
+        table, names, units, report = self._collect(
+            pull, parsed, time_range, labels, max_workers, progress
+        )
         if shape == "wide":
             frame = wide_from_table(table, names, units)
         else:
             frame = long_frame(table, names, units)
-        frame.attrs["report"] = self.last_report
+        frame.attrs["report"] = report.as_dict()
         return frame
 
     def statistics(
@@ -267,11 +270,13 @@ class TimeSeriesAPI:
         pull = statistics_pull(aggregations, window, target_points)
         parsed = parse_selectors(selectors, domain)
         time_range = self._range(start, end, when)
-        table, names, units = self._collect(pull, parsed, time_range, labels, max_workers, progress)
+        table, names, units, report = self._collect(
+            pull, parsed, time_range, labels, max_workers, progress
+        )
         frame = statistics_long_frame(table, names, units)
         if shape == "wide":
             frame = _in_requested_order(statistics_wide_frame(frame), pull.params["aggregation"])
-        frame.attrs["report"] = self.last_report
+        frame.attrs["report"] = report.as_dict()
         return frame
 
     def metadata(

@@ -56,7 +56,8 @@ def test_wide_frame_has_exact_values(sandbox: Sandbox, client: Client) -> None:
         frame["IMO1000001/ME ShaftPower"], expected, check_names=False, check_freq=False
     )
     assert frame.attrs["units"] == {"IMO1000001/ME ShaftPower": "kW"}
-    assert frame.attrs["report"] is client.last_report
+    assert client.last_report is not None
+    assert frame.attrs["report"] == client.last_report.as_dict()
 
 
 def test_long_frame_columns_and_order(client: Client) -> None:
