@@ -101,6 +101,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer that answers with ``api`` and tracks its connections."""
 
     daemon_threads = True
+    request_queue_size = 128  # the default 5 makes bursts of connections retry after ~1 s
     block_on_close = False
     allow_reuse_address = True
 
