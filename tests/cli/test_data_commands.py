@@ -112,11 +112,8 @@ def test_get_with_a_default_domain_and_uuid_labels(env: dict[str, str], client: 
 
 
 def test_get_parquet_to_a_file(env: dict[str, str], client: Client, tmp_path: Path) -> None:
-    """``--format parquet -o FILE`` is a documented format; it must write a readable file.
-
-    Fails today: the frame carries ``attrs["report"]`` (a PullReport), which pandas tries
-    to store as JSON in the Parquet metadata (see the report).
-    """
+    """``--format parquet -o FILE`` writes a readable file (``attrs`` must be JSON-able:
+    pandas stores them in the Parquet metadata)."""
     out = tmp_path / "power.parquet"
     result = invoke(["get", *SERIES, *RANGE, "--format", "parquet", "-o", str(out)], env)
     assert result.exit_code == 0, f"{result.exception!r}\n{result.output}"
@@ -215,24 +212,28 @@ def test_stats_table_has_both_levels(env: dict[str, str]) -> None:
 
 
 def test_stats_json_with_several_series_and_aggregations(env: dict[str, str]) -> None:
-    """The README's stats example with ``--format json``: must print JSON, not crash.
-
-    Fails today: ``DataFrame.to_json(orient="table")`` does not support the two-level
-    columns (series, aggregation), and the NotImplementedError escapes as a traceback.
-    """
+    """The README's stats example with ``--format json``: two-level columns (series,
+    aggregation) are flattened to ``series:aggregation`` (``to_json(orient="table")`` cannot
+    write a MultiIndex)."""
     result = invoke(["stats", "raalabs/*/ME ShaftPower", *HOURS, "--window", "1hour",
                      "--aggregations", "avg,max", "--format", "json"], env)
     assert result.exit_code == 0, f"{result.exception!r}\n{result.output}"
-    assert json.loads(result.stdout)
+    got = pd.read_json(io.StringIO(result.stdout), orient="table")
+    assert list(got.columns) == [f"IMO100000{n}/ME ShaftPower:{agg}"
+                                 for n in (1, 2, 3) for agg in ("avg", "max")]
+    assert len(got) == 6
 
 
-def test_stats_parquet_to_a_file(env: dict[str, str], tmp_path: Path) -> None:
-    """Fails today for the same reason as ``get --format parquet``."""
+def test_stats_parquet_to_a_file(env: dict[str, str], client: Client,
+                                 tmp_path: Path) -> None:
+    """Two-level columns (series, aggregation) survive the Parquet round trip."""
     out = tmp_path / "stats.parquet"
-    result = invoke(["stats", POWER, *HOURS, "--window", "1hour", "--format", "parquet",
-                     "-o", str(out)], env)
+    result = invoke(["stats", "raalabs/*/ME ShaftPower", *HOURS, "--window", "1hour",
+                     "--aggregations", "avg,max", "--format", "parquet", "-o", str(out)], env)
     assert result.exit_code == 0, f"{result.exception!r}\n{result.output}"
-    assert len(pd.read_parquet(out)) == 6
+    expected = client.statistics("raalabs/*/ME ShaftPower", "2025-01-01T00:00",
+                                 "2025-01-01T06:00", aggregations="avg,max", window="1hour")
+    same(pd.read_parquet(out), expected)
 
 
 # -- export -------------------------------------------------------------------------------

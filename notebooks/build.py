@@ -1,0 +1,384 @@
+"""Write the example notebooks (without outputs) from the cells below.
+
+    python notebooks/build.py
+
+Edit the cells here, not in Jupyter, and run this again: the notebooks are committed
+without outputs and with stable cell ids, so a rebuild of unchanged cells changes nothing.
+``tests/test_notebooks.py`` executes them against the sandbox.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+Cell = tuple[str, str]  # ("md" | "py", source)
+
+
+def md(text: str) -> Cell:
+    return ("md", text.strip("\n"))
+
+
+def py(text: str) -> Cell:
+    return ("py", text.strip("\n"))
+
+
+REAL_USE = md("""
+With real credentials you skip the sandbox and write `client = raadata.Client.from_env()`:
+the client id and secret come from the environment (`RAADATA_CLIENT_ID`,
+`RAADATA_CLIENT_SECRET_FILE` or `RAADATA_CLIENT_SECRET`, `RAADATA_ENVIRONMENT`).
+**Never type a secret into a notebook**: outputs, checkpoints and version control keep it.
+""")
+
+CLEAN_UP = md("""
+## Clean up
+
+Close the client (its pooled connections) and stop the sandbox.
+""")
+
+QUICKSTART: list[Cell] = [
+    md("""
+# raadata quickstart
+
+A day of three sensor series into a pandas DataFrame, their units, what the pull took, and
+a plot. It runs against the **sandbox**, a local stand-in for the Prism API and its token
+endpoint that ships with raadata: no credentials and no network needed.
+"""),
+    md("""
+## Start the sandbox
+
+`Sandbox().start()` serves a synthetic fleet (three vessels, data since 2024-01-01) on
+127.0.0.1 in a background thread. `sandbox.client()` is a `raadata.Client` pointed at it,
+signed in as a built-in client that may read the whole fleet.
+"""),
+    REAL_USE,
+    py("""
+import matplotlib.pyplot as plt
+
+import raadata
+from raadata.sandbox import Sandbox
+
+sandbox = Sandbox().start()
+client = sandbox.client()
+client
+"""),
+    md("""
+`whoami()` shows who the credentials are: client id, scopes and token expiry, never the
+token itself.
+"""),
+    py("""
+client.whoami()
+"""),
+    md("""
+## A day of three series
+
+A selector is `domain/expression`; in the `raalabs` domain the expression is
+`IMO/tag`. Times are UTC and ranges are half-open, `[start, end)`: the range below is
+exactly the UTC day 2025-01-01, and a point stamped at midnight on the 2nd belongs to the
+next day.
+"""),
+    py("""
+SERIES = [
+    "raalabs/IMO1000001/ME ShaftPower",
+    "raalabs/IMO1000001/ME ShaftSpeed",
+    "raalabs/IMO1000001/Nav SOG",
+]
+df = raadata.get_series(SERIES, "2025-01-01", "2025-01-02", client=client)
+df.head()
+"""),
+    md("""
+The frame is *wide*: a UTC `DatetimeIndex` named `timestamp` and one float column per
+series. Series sampled at different rates leave `NaN` where one has no point (speed over
+ground comes every 5 s, shaft power every second).
+"""),
+    py("""
+df.shape, df.index.min(), df.index.max()
+"""),
+    py("""
+df.count()
+"""),
+    md("""
+## Units and the pull report
+
+Units come from the series metadata, in `df.attrs["units"]`. The pull report says what
+the call fetched and what it took: points, requests, retries, splits, rows per series. The
+frame carries it as a plain dict in `df.attrs["report"]` (so it survives `to_parquet`);
+`client.last_report` is the same report with a readable summary.
+"""),
+    py("""
+df.attrs["units"]
+"""),
+    py("""
+df.attrs["report"]["points"], df.attrs["report"]["requests"]
+"""),
+    py("""
+print(client.last_report)
+"""),
+    md("""
+## Plot
+
+86,400 points per line is more than a plot needs: take 10-minute means first.
+"""),
+    py("""
+units = df.attrs["units"]
+means = df.resample("10min").mean()
+axes = means.plot(subplots=True, figsize=(10, 6), legend=False, sharex=True)
+for ax, name in zip(axes, means.columns, strict=True):
+    ax.set_title(name, fontsize=10)
+    ax.set_ylabel(units[name])
+plt.tight_layout()
+"""),
+    md("""
+## Long form
+
+`shape="long"` gives one row per point: `timestamp`, `series`, `id` (the series UUID),
+`value`, which is also what an export writes to Parquet.
+"""),
+    py("""
+long = raadata.get_series(
+    "raalabs/IMO1000001/ME ShaftPower", "2025-01-01T00:00", "2025-01-01T00:01",
+    client=client, shape="long",
+)
+long.head()
+"""),
+    CLEAN_UP,
+    py("""
+client.close()
+sandbox.close()
+"""),
+]
+
+STATISTICS: list[Cell] = [
+    md("""
+# Statistics and metadata
+
+What series a vessel has, aggregates over time windows, and what happens when one id names
+two series. Runs against the local sandbox (no credentials, no network).
+"""),
+    REAL_USE,
+    py("""
+from raadata.sandbox import Sandbox
+
+sandbox = Sandbox().start()
+client = sandbox.client()
+"""),
+    md("""
+## Metadata of a vessel
+
+One row per series: the id in the domain you asked (`series`), name, unit, description,
+the series UUID (`timeSeriesId`) and its ids in the other domains (`mapsTo.*`).
+"""),
+    py("""
+meta = client.metadata("raalabs/IMO1000001/*")
+meta[["series", "name", "uom", "source"]]
+"""),
+    py("""
+meta.filter(like="mapsTo.").head(3)
+"""),
+    md("""
+## Several aggregations, one window
+
+`statistics` asks the server for aggregates (`avg min max count sum stddev first last`)
+per window. Windows are aligned to the Unix epoch in UTC, each row is stamped with the
+start of its window, and windows without points are left out.
+"""),
+    py("""
+POWER = "raalabs/IMO1000001/ME ShaftPower"
+hourly = client.statistics(
+    POWER, "2025-01-01", "2025-01-02",
+    aggregations=["avg", "min", "max", "stddev"], window="1hour",
+)
+hourly.head()
+"""),
+    md("""
+## Other windows
+
+Durations read like `15min`, `6hours`, `1day` (write `min` for minutes: `M` is refused
+as ambiguous). Whatever the window, the counts add up to the same number of points.
+"""),
+    py("""
+for window in ["15min", "6hours", "1day"]:
+    frame = client.statistics(
+        POWER, "2025-01-01", "2025-01-03", aggregations="avg,count", window=window
+    )
+    print(f"{window:>6}: {len(frame):3d} windows, {int(frame['count'].sum()):,} points, "
+          f"mean power {frame['avg'].mean():,.0f} kW")
+"""),
+    md("""
+## The fleet, day by day
+
+With several series and several aggregations the columns have two levels,
+`(series, aggregation)`; `xs` picks one aggregation for every series.
+"""),
+    py("""
+daily = client.statistics(
+    "raalabs/*/ME ShaftPower", "2025-01-01", "2025-01-08",
+    aggregations=["avg", "max"], window="1day",
+)
+daily.xs("avg", axis=1, level="aggregation").round(1)
+"""),
+    md("""
+## One id, two series
+
+In the `parameters` domain, `IMO1000001/AE Power/AE Power` names the power of *both*
+auxiliary engines. Metadata keeps them apart, as two rows with two UUIDs; data columns
+get unique labels (the id plus the start of each UUID).
+"""),
+    py("""
+SHARED = "parameters/IMO1000001/AE Power/AE Power"
+shared = client.metadata(SHARED)
+shared[["series", "name", "timeSeriesId", "mapsTo.raalabs"]]
+"""),
+    md("""
+Asking for data with that id reads both series; each keeps its own column.
+"""),
+    py("""
+client.statistics(SHARED, "2025-01-01", "2025-01-02", aggregations="avg", window="6hours")
+"""),
+    CLEAN_UP,
+    py("""
+client.close()
+sandbox.close()
+"""),
+]
+
+EXPORT: list[Cell] = [
+    md("""
+# Export to Parquet
+
+`client.export` writes a Parquet dataset: long form, partitioned hive-style by vessel and
+UTC day, each file written atomically as soon as its request finishes. Running the same
+export again resumes it. Runs against the local sandbox, into a temporary directory.
+"""),
+    REAL_USE,
+    py("""
+import json
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.dataset as ds
+
+import raadata
+from raadata.sandbox import Sandbox
+
+sandbox = Sandbox().start()
+client = sandbox.client()
+workdir = tempfile.TemporaryDirectory()
+out = Path(workdir.name) / "fleet-2025-01"
+"""),
+    md("""
+## Export two days of two tags across the fleet
+
+The same selectors and time arguments as `get_series`; the range is `[start, end)` in UTC.
+"""),
+    py("""
+SELECTORS = ["raalabs/*/ME ShaftPower", "raalabs/*/Nav SOG"]
+result = client.export(SELECTORS, "2025-01-01", "2025-01-03", out)
+print(result)
+"""),
+    md("""
+## What is on disk
+
+One directory per (vessel, day), and a sidecar `_raadata.json` saying what the dataset
+holds: selectors, range, API version, units and names.
+"""),
+    py("""
+sorted(str(p.relative_to(out)) for p in out.glob("*/*"))
+"""),
+    py("""
+sidecar = json.loads((out / "_raadata.json").read_text())
+sidecar["spec"]
+"""),
+    md("""
+## Read it back with pandas
+
+`pandas.read_parquet` reads the whole dataset and turns the partition directories into
+`vessel` and `date` columns.
+"""),
+    py("""
+frame = pd.read_parquet(out)
+frame.head()
+"""),
+    py("""
+frame.groupby(["vessel", "series"], observed=True).size()
+"""),
+    md("""
+## ... or with `pyarrow.dataset`
+
+With `partitioning="hive"` a filter on `vessel` or `date` skips whole directories before
+any file is read, which is what makes a big export cheap to query.
+"""),
+    py("""
+dataset = ds.dataset(out, format="parquet", partitioning="hive")
+print(dataset.schema)
+one_day = dataset.to_table(
+    filter=(ds.field("vessel") == "IMO1000002") & (ds.field("date") == "2025-01-02")
+)
+one_day.num_rows
+"""),
+    md("""
+## Run it again: resume
+
+Every finished (vessel, day) unit is recorded, so the same export run again (say after a
+crash or a lost connection) skips them and only fetches what is missing. Here nothing is.
+"""),
+    py("""
+again = client.export(SELECTORS, "2025-01-01", "2025-01-03", out)
+print(again)
+"""),
+    md("""
+Other arguments into the same directory are refused, so two different exports never mix;
+pass `overwrite=True` to start again. From a shell the same export is
+`raadata export "raalabs/*/ME ShaftPower" "raalabs/*/Nav SOG" --start 2025-01-01
+--end 2025-01-03 --out fleet-2025-01`.
+"""),
+    py("""
+try:
+    client.export("raalabs/*/SW Temp", "2025-01-01", "2025-01-03", out)
+except raadata.ExportConflictError as error:
+    print("refused:", error)
+"""),
+    CLEAN_UP,
+    py("""
+client.close()
+sandbox.close()
+workdir.cleanup()
+"""),
+]
+
+NOTEBOOKS: dict[str, list[Cell]] = {
+    "01-quickstart.ipynb": QUICKSTART,
+    "02-statistics-and-metadata.ipynb": STATISTICS,
+    "03-export-to-parquet.ipynb": EXPORT,
+}
+
+
+def build(cells: list[Cell]) -> nbformat.NotebookNode:
+    """A notebook without outputs, with stable cell ids and the python3 kernel."""
+    notebook = new_notebook()
+    notebook.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                       "language": "python"},
+        "language_info": {"name": "python"},
+    }
+    for index, (kind, source) in enumerate(cells):
+        cell = new_markdown_cell(source) if kind == "md" else new_code_cell(source)
+        cell.id = f"cell-{index:02d}"
+        notebook.cells.append(cell)
+    nbformat.validate(notebook)
+    return notebook
+
+
+def main() -> None:
+    for name, cells in NOTEBOOKS.items():
+        nbformat.write(build(cells), HERE / name)
+        print(f"wrote {HERE / name}")
+
+
+if __name__ == "__main__":
+    main()
