@@ -10,6 +10,7 @@ without outputs and with stable cell ids, so a rebuild of unchanged cells change
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -358,16 +359,20 @@ NOTEBOOKS: dict[str, list[Cell]] = {
 }
 
 
-def build(cells: list[Cell]) -> nbformat.NotebookNode:
-    """A notebook without outputs, with stable cell ids and the python3 kernel."""
-    notebook = new_notebook()
+def build(cells: list[Cell]) -> Any:
+    """A notebook without outputs, with stable cell ids and the python3 kernel.
+
+    (nbformat's functions carry no type hints, hence the ignores.)
+    """
+    notebook = new_notebook()  # type: ignore[no-untyped-call]
     notebook.metadata = {
         "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
                        "language": "python"},
         "language_info": {"name": "python"},
     }
     for index, (kind, source) in enumerate(cells):
-        cell = new_markdown_cell(source) if kind == "md" else new_code_cell(source)
+        cell = (new_markdown_cell(source) if kind == "md"  # type: ignore[no-untyped-call]
+                else new_code_cell(source))  # type: ignore[no-untyped-call]
         cell.id = f"cell-{index:02d}"
         notebook.cells.append(cell)
     nbformat.validate(notebook)
@@ -376,7 +381,7 @@ def build(cells: list[Cell]) -> nbformat.NotebookNode:
 
 def main() -> None:
     for name, cells in NOTEBOOKS.items():
-        nbformat.write(build(cells), HERE / name)
+        nbformat.write(build(cells), HERE / name)  # type: ignore[no-untyped-call]
         print(f"wrote {HERE / name}")
 
 
