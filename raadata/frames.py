@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
+    "WideBuilder",
     "drop_exact_duplicates",
     "long_frame",
     "metadata_frame",
@@ -164,30 +165,96 @@ def _pivot(long: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return wide
 
 
-def _scatter(
+def _grid(
     stamps: np.ndarray[Any, np.dtype[np.int64]],
     codes: np.ndarray[Any, np.dtype[np.intp]],
-    names: Sequence[str],
+    width: int,
     values: np.ndarray[Any, np.dtype[np.float64]],
-) -> pd.DataFrame:
-    """Points (µs since the epoch, column code, value) -> a time-indexed float64 frame.
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.float64]]]:
+    """Points (µs since the epoch, column code, value) -> (sorted instants, values grid).
 
-    Columns sorted by name; rows by time. When a (timestamp, column) pair repeats, the
-    first point wins. Hash-based and vectorised: no sort of the points themselves.
+    The grid has one row per distinct instant and ``width`` columns, NaN where no point is.
+    When a (timestamp, column) pair repeats, the first point wins. Hash-based and
+    vectorised: no sort of the points themselves.
     """
-    order = np.argsort(np.asarray(names, dtype=object), kind="stable")
-    column_of = np.empty(len(names), dtype=np.intp)
-    column_of[order] = np.arange(len(names))
     row_codes, instants = pd.factorize(stamps)
     by_time = np.argsort(instants, kind="stable")
     row_of = np.empty(len(instants), dtype=np.intp)
     row_of[by_time] = np.arange(len(instants))
-    cells = row_of[row_codes] * len(names) + column_of[codes]
-    grid = np.full((len(instants), len(names)), np.nan)
+    grid = np.full((len(instants), width), np.nan)
+    cells = row_of[row_codes] * width + codes
     np.put(grid, cells[::-1], values[::-1])  # put applies in order: backwards, first wins
-    index = pd.DatetimeIndex(instants[by_time].astype("datetime64[us]"), name="timestamp")
+    return instants[by_time], grid
+
+
+def _wide(
+    instants: np.ndarray[Any, np.dtype[np.int64]],
+    grid: np.ndarray[Any, np.dtype[np.float64]],
+    names: Sequence[str],
+) -> pd.DataFrame:
+    """A grid as a wide frame: UTC index named ``timestamp``, columns sorted by name."""
+    order = np.argsort(np.asarray(names, dtype=object), kind="stable")
+    index = pd.DatetimeIndex(instants.astype("datetime64[us]"), name="timestamp")
     columns = pd.Index([names[i] for i in order], name="series", dtype="str")
-    return pd.DataFrame(grid, index=index.tz_localize("UTC"), columns=columns, copy=False)
+    return pd.DataFrame(grid[:, order], index=index.tz_localize("UTC"), columns=columns)
+
+
+def _table_points(
+    table: pa.Table, uuids: pa.Array
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.intp]], Any]:
+    """A measurements table as numpy: µs stamps, positions of ids in ``uuids``, values."""
+    codes = pc.index_in(table["id"], value_set=uuids).to_numpy(zero_copy_only=False)
+    stamps = table["timestamp"].cast(pa.int64()).to_numpy()
+    return stamps, codes.astype(np.intp), table["value"].to_numpy()
+
+
+class WideBuilder:
+    """Builds a wide frame request by request, while later requests are still in flight.
+
+    Each request covers some series over one window; the windows of one set of series do
+    not overlap, so their grids stack in time order without a global join. Series sets
+    (batches of up to 100 series) are joined on time at the end.
+    """
+
+    def __init__(self, labels: Mapping[str, str]) -> None:
+        self._labels = labels
+        self._blocks: dict[tuple[str, ...], list[tuple[int, Any, Any]]] = {}
+        self.rows: dict[str, int] = {}
+        """Points received per series UUID."""
+
+    def add(self, uuids: tuple[str, ...], start: pd.Timestamp, table: pa.Table) -> None:
+        """One finished request: ``table`` holds some of ``uuids`` over a window from ``start``."""
+        stamps, codes, values = _table_points(table, pa.array(uuids, pa.string()))
+        for uuid, rows in zip(uuids, np.bincount(codes, minlength=len(uuids)), strict=True):
+            if rows:
+                self.rows[uuid] = self.rows.get(uuid, 0) + int(rows)
+        instants, grid = _grid(stamps, codes, len(uuids), values)
+        self._blocks.setdefault(uuids, []).append((start.value, instants, grid))
+
+    def frame(self, units: Mapping[str, str] | None = None) -> pd.DataFrame:
+        """The wide frame of everything added: as :func:`wide_from_table` would make it."""
+        frames = []
+        for uuids, blocks in self._blocks.items():
+            blocks.sort(key=lambda block: block[0])
+            instants = np.concatenate([block[1] for block in blocks])
+            grid = np.concatenate([block[2] for block in blocks])
+            names = [self._labels.get(uuid, uuid) for uuid in uuids]
+            wide = _wide(instants, grid, names)
+            if len(instants) > 1 and not np.all(np.diff(instants) > 0):
+                wide = wide.groupby(level=0, sort=True).first()  # overlapping windows
+            frames.append(wide)
+        if not frames:
+            wide = _wide(np.empty(0, np.int64), np.empty((0, 0)), [])
+        elif len(frames) == 1:
+            wide = frames[0]
+        else:
+            wide = pd.concat(frames, axis=1, sort=True)
+            wide = wide.T.groupby(level=0, sort=True).first().T  # a series in two batches
+            wide.columns.name = "series"
+        wide.attrs["units"] = {
+            self._labels.get(key, key): uom for key, uom in (units or {}).items()
+        }
+        return wide
 
 
 def wide_from_table(
@@ -199,10 +266,9 @@ def wide_from_table(
     time and memory.
     """
     uuids = pc.unique(table["id"])
+    stamps, codes, values = _table_points(table, uuids)
     names = [labels.get(uuid, uuid) for uuid in uuids.to_pylist()]
-    codes = pc.index_in(table["id"], value_set=uuids).to_numpy().astype(np.intp)
-    stamps = table["timestamp"].cast(pa.int64()).to_numpy()
-    wide = _scatter(stamps, codes, names, table["value"].to_numpy())
+    wide = _wide(*_grid(stamps, codes, len(names), values), names)
     wide.attrs["units"] = {labels.get(key, key): uom for key, uom in (units or {}).items()}
     return wide
 
@@ -214,7 +280,8 @@ def wide_frame(long: pd.DataFrame) -> pd.DataFrame:
     """
     codes, names = pd.factorize(long["series"])
     stamps = pd.DatetimeIndex(long["timestamp"]).as_unit("us").asi8
-    wide = _scatter(stamps, codes, list(names), long["value"].to_numpy(dtype=np.float64))
+    values = long["value"].to_numpy(dtype=np.float64)
+    wide = _wide(*_grid(stamps, codes.astype(np.intp), len(names), values), list(names))
     wide.attrs = copy.deepcopy(long.attrs)
     return wide
 

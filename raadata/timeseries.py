@@ -30,12 +30,12 @@ from raadata.export import (
 )
 from raadata.fetch import Pull, Result, WireFormats, rows_per_uuid, run
 from raadata.frames import (
+    WideBuilder,
     long_frame,
     metadata_frame,
     statistics_long_frame,
     statistics_wide_frame,
     unique_labels,
-    wide_from_table,
 )
 from raadata.http import Transport
 from raadata.planning import ASSUMED_HZ, Density, Task, Unit, WindowCursor, pack
@@ -232,13 +232,18 @@ class TimeSeriesAPI:
         parsed = parse_selectors(selectors, domain)
         time_range = self._range(start, end, when)
         pull = measurements_pull(target_points)
-        table, names, units, report = self._collect(
-            pull, parsed, time_range, labels, max_workers, progress
-        )
-        if shape == "wide":
-            frame = wide_from_table(table, names, units)
-        else:
+        if shape == "long":
+            table, names, units, report = self._collect(
+                pull, parsed, time_range, labels, max_workers, progress
+            )
             frame = long_frame(table, names, units)
+        else:  # shaped request by request, while the next ones are in flight
+            work, report, names, units = self._start(pull, parsed, time_range, labels)
+            builder = WideBuilder(names)
+            for result in self._run(pull, work, report, max_workers, progress):
+                builder.add(result.task.uuids, result.task.start, result.table)
+            report.rows_per_series = {names[uuid]: rows for uuid, rows in builder.rows.items()}
+            frame = builder.frame(units)
         frame.attrs["report"] = report.as_dict()
         return frame
 
