@@ -8,8 +8,10 @@ keeps the token being fetched in shared state. The lifetime is computed here: ``
 else the JWT ``exp``, else 3600 s; the token is re-fetched ``min(60 s, lifetime / 2)``
 before it ends.
 
-requests-oauthlib logs Basic credentials and tokens at DEBUG; :func:`install_log_redaction`
-masks them in its records and in those of oauthlib, urllib3, requests and raadata.
+requests-oauthlib logs Basic credentials and tokens at DEBUG; each provider installs the
+log filter of :mod:`raadata.redaction`, which masks them, and registers each token it
+receives there. Transient failures of the token request are retried per
+:mod:`raadata.retry` (:data:`TOKEN_RETRY`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from requests_oauthlib import OAuth2Session
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from raadata._version import __version__
-from raadata.config import RetryPolicy, Secret, Settings, is_loopback_url
+from raadata.config import Secret, Settings, is_loopback_url
 from raadata.errors import (
     ApiError,
     AuthenticationError,
@@ -39,17 +41,17 @@ from raadata.errors import (
     RateLimitedError,
     ServerError,
     TransportError,
+    describe,
     error_for_response,
-    redact,
-    remember_secret,
 )
+from raadata.redaction import install_log_redaction, remember_secret
+from raadata.retry import RetryPolicy, is_transient, retry_stop, retry_wait
 
 __all__ = [
     "DEFAULT_LIFETIME",
     "MAX_MARGIN",
     "Identity",
     "TokenProvider",
-    "install_log_redaction",
 ]
 
 log = logging.getLogger(__name__)
@@ -59,40 +61,6 @@ MAX_MARGIN = 60.0  # seconds before expiry at which the token is re-fetched (cap
 TOKEN_RETRY = RetryPolicy(max_attempts=5, backoff_initial=0.5, backoff_max=10.0,
                           max_total_wait=60.0)
 _REJECTED = {"invalid_client", "unauthorized_client", "invalid_grant", "access_denied"}
-_REDACTED_LOGGERS = ("requests_oauthlib", "oauthlib", "urllib3", "requests", "raadata")
-
-
-# --- logging -------------------------------------------------------------------------------
-
-class _RedactingFilter(logging.Filter):
-    """Rewrites each record's message with secrets, tokens and credentials masked."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken record is the logging module's business, not ours
-            return True
-        record.msg, record.args = redact(message), None
-        return True
-
-
-_FILTER = _RedactingFilter()
-_FILTER_LOCK = threading.Lock()
-
-
-def install_log_redaction() -> None:
-    """Mask secrets in records of requests-oauthlib, oauthlib, urllib3, requests, raadata.
-
-    Logger filters only see records logged on that very logger, so the filter goes on
-    every existing logger under those names. Idempotent; called by each TokenProvider.
-    """
-    with _FILTER_LOCK:
-        names = [n for n in list(logging.root.manager.loggerDict)
-                 if n.split(".")[0] in _REDACTED_LOGGERS]
-        for name in {*_REDACTED_LOGGERS, *names}:
-            logger = logging.getLogger(name)
-            if _FILTER not in logger.filters:
-                logger.addFilter(_FILTER)
 
 
 # --- identity ------------------------------------------------------------------------------
@@ -197,43 +165,6 @@ class _TokenSession(OAuth2Session):  # type: ignore[misc]
             return requests.Session.request(self, method, url, *args, **kwargs)
         response: requests.Response = super().request(method, url, *args, **kwargs)
         return response
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True for failures worth retrying: 429, 500/502/503/504, lost connections."""
-    if isinstance(exc, RateLimitedError):
-        return True
-    if isinstance(exc, ServerError):
-        return exc.status in (500, 502, 503, 504)
-    return isinstance(exc, TransportError) and _retryable_cause(exc.__cause__)
-
-
-def _retryable_cause(cause: BaseException | None) -> bool:
-    """True for connection failures worth retrying (not TLS errors, not read timeouts)."""
-    if isinstance(cause, requests.exceptions.SSLError | requests.ReadTimeout):
-        return False
-    return isinstance(cause, requests.ConnectionError | requests.exceptions.ChunkedEncodingError)
-
-
-def retry_wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
-    """A tenacity ``wait`` for ``policy`` that honours ``retry_after`` on the exception."""
-
-    def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        hint = getattr(exc, "retry_after", None)
-        hint = float(hint) if isinstance(hint, int | float) else None
-        return policy.wait(state.attempt_number, hint)
-
-    return wait
-
-
-def retry_stop(policy: RetryPolicy) -> Callable[[RetryCallState], bool]:
-    """A tenacity ``stop`` for ``policy`` (attempts, and the summed waits)."""
-
-    def stop(state: RetryCallState) -> bool:
-        return policy.should_stop(state.attempt_number, state.idle_for, state.upcoming_sleep)
-
-    return stop
 
 
 class TokenProvider:
@@ -478,18 +409,3 @@ class TokenProvider:
 def _replace_refresh(token: _Token, refresh_at: float) -> _Token:
     return _Token(token.text, token.claims, refresh_at, token.expires_mono, token.lifetime,
                   token.expires_at, token.issued_at)
-
-
-def describe(exc: BaseException) -> str:
-    """A one-line reason for a requests/urllib3 failure (the innermost cause)."""
-    reason: object = exc
-    for _ in range(5):
-        inner = reason.args[0] if isinstance(reason, BaseException) and reason.args else None
-        inner = getattr(inner, "reason", inner)
-        if not isinstance(inner, BaseException) or inner is reason:
-            break
-        reason = inner
-    text = str(reason)
-    if ">: " in text:  # "<urllib3.connection.HTTPConnection object at 0x..>: Failed to ..."
-        text = text.split(">: ", 1)[1]
-    return redact(f"{type(reason).__name__}: {text}" if text else type(reason).__name__)

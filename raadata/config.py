@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import random
 import re
 import tomllib
 from collections.abc import Mapping
@@ -28,14 +27,14 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from raadata.errors import ConfigurationError, remember_secret
+from raadata.errors import ConfigurationError
+from raadata.redaction import remember_secret
 
 __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_API_VERSION",
     "DEFAULT_TIMEOUT",
     "DEFAULT_TOKEN_URL",
-    "RetryPolicy",
     "Secret",
     "Settings",
     "is_loopback_url",
@@ -146,43 +145,6 @@ class Settings:
     def base_url(self) -> str:
         """``{api_url}/{environment}``: the prefix of every endpoint path."""
         return f"{self.api_url}/{self.environment}"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how long to retry transient failures (all times in seconds).
-
-    The wait before retry ``n`` (1-based) is exponential with jitter: uniform in
-    ``[b/2, b]`` where ``b = min(backoff_max, backoff_initial * 2**(n-1))``. A
-    ``Retry-After`` hint replaces it (plus up to 10 % jitter, at most 1 s). Retrying stops
-    after ``max_attempts`` attempts, or when the next wait would push the summed waits
-    past ``max_total_wait``.
-    """
-
-    max_attempts: int = 6
-    backoff_initial: float = 0.5
-    backoff_max: float = 30.0
-    max_total_wait: float = 120.0
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
-        if min(self.backoff_initial, self.backoff_max, self.max_total_wait) < 0:
-            raise ValueError("retry waits must not be negative")
-
-    def wait(
-        self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None
-    ) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        uniform = (rng or random).uniform
-        if retry_after is not None:
-            return retry_after + uniform(0.0, min(1.0, 0.1 * retry_after))
-        base = min(self.backoff_max, self.backoff_initial * 2.0 ** (attempt - 1))
-        return uniform(base / 2, base)
-
-    def should_stop(self, attempt: int, waited: float, next_wait: float) -> bool:
-        """True when no further attempt should be made after ``attempt`` attempts."""
-        return attempt >= self.max_attempts or waited + next_wait > self.max_total_wait
 
 
 def is_loopback_url(url: str) -> bool:

@@ -16,20 +16,20 @@
         └── ServerError              5xx
 
 Messages never hold secrets or tokens: URLs lose any user-info part and server text passes
-through :func:`redact`, which also serves the logging filter in :mod:`raadata.auth`.
+through :func:`raadata.redaction.redact`.
 """
 
 from __future__ import annotations
 
 import email.utils
 import json
-import re
-import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+
+from raadata.redaction import redact
 
 __all__ = [
     "ApiError",
@@ -44,10 +44,9 @@ __all__ = [
     "ResponseTooLargeError",
     "ServerError",
     "TransportError",
+    "describe",
     "error_for_response",
     "parse_retry_after",
-    "redact",
-    "remember_secret",
     "safe_url",
 ]
 
@@ -184,6 +183,21 @@ def safe_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def describe(exc: BaseException) -> str:
+    """A one-line reason for a requests/urllib3 failure (the innermost cause)."""
+    reason: object = exc
+    for _ in range(5):
+        inner = reason.args[0] if isinstance(reason, BaseException) and reason.args else None
+        inner = getattr(inner, "reason", inner)
+        if not isinstance(inner, BaseException) or inner is reason:
+            break
+        reason = inner
+    text = str(reason)
+    if ">: " in text:  # "<urllib3.connection.HTTPConnection object at 0x..>: Failed to ..."
+        text = text.split(">: ", 1)[1]
+    return redact(f"{type(reason).__name__}: {text}" if text else type(reason).__name__)
+
+
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
     if value is None or not value.strip():
@@ -239,45 +253,3 @@ def error_for_response(resp: requests.Response, method: str) -> ApiError:
         kwargs["retry_after"] = parse_retry_after(resp.headers.get("Retry-After"))
     return cls(_server_message(resp), **kwargs)
 
-
-# --- redaction: secrets and tokens never reach messages or logs -----------------------------
-
-_MASK = "***"
-_PATTERNS = [
-    # Authorization headers in dict reprs, raw headers or prose: keep the scheme only.
-    (re.compile(r"\b(Basic|Bearer|bearer)\s+(?![a-z]+(?:[\s'\",;)]|$))[A-Za-z0-9._~+/=-]{8,}"),
-     r"\1 " + _MASK),
-    # Credential-bearing fields in JSON, dict reprs and form bodies.
-    (re.compile(
-        r"(?i)([\"']?(?:access_token|refresh_token|id_token|client_secret|password|token)"
-        r"[\"']?\s*[:=]\s*[\"']?)[^\"'&,}\s]+"),
-     r"\1" + _MASK),
-    # Anything shaped like a JWT.
-    (re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), _MASK),
-]
-_KNOWN: dict[str, None] = {}  # secret/token texts seen in this process, newest last
-_KNOWN_MAX = 256
-_KNOWN_LOCK = threading.Lock()
-
-
-def remember_secret(value: str) -> None:
-    """Have :func:`redact` mask ``value`` wherever it appears (secrets, tokens, Basic blobs)."""
-    if len(value) < 4:  # too short to mask without mangling ordinary text
-        return
-    with _KNOWN_LOCK:
-        _KNOWN.pop(value, None)
-        _KNOWN[value] = None
-        while len(_KNOWN) > _KNOWN_MAX:
-            del _KNOWN[next(iter(_KNOWN))]
-
-
-def redact(text: str) -> str:
-    """``text`` with known secrets, tokens, JWTs and Authorization credentials masked."""
-    with _KNOWN_LOCK:
-        known = sorted(_KNOWN, key=len, reverse=True)
-    for value in known:
-        if value in text:
-            text = text.replace(value, _MASK)
-    for pattern, repl in _PATTERNS:
-        text = pattern.sub(repl, text)
-    return text

@@ -2,9 +2,9 @@
 
 Reads (GET, and POST to a ``.../query`` endpoint, which only reads) are retried on 429,
 500, 502, 503, 504 and connection failures with exponential backoff and jitter, honouring
-``Retry-After`` (see :class:`raadata.config.RetryPolicy`). A 401 drops the token and the
-request is sent once more with a fresh one; 403 is never retried. The bearer token is
-attached only to requests for the API's own origin, also across redirects.
+``Retry-After`` (see :mod:`raadata.retry`). A 401 drops the token and the request is sent
+once more with a fresh one; 403 is never retried. The bearer token is attached only to
+requests for the API's own origin, also across redirects.
 """
 
 from __future__ import annotations
@@ -22,16 +22,18 @@ from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from raadata._version import __version__
-from raadata.auth import TokenProvider, describe, is_transient, retry_stop, retry_wait
-from raadata.config import RetryPolicy, Settings
+from raadata.auth import TokenProvider
+from raadata.config import Settings
 from raadata.errors import (
     ApiError,
     AuthenticationError,
     RaadataError,
     ResponseTooLargeError,
     TransportError,
+    describe,
     error_for_response,
 )
+from raadata.retry import RetryPolicy, is_transient, retry_stop, retry_wait
 
 __all__ = ["USER_AGENT", "RetryEvent", "Transport"]
 

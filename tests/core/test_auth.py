@@ -15,7 +15,7 @@ import responses
 from requests_oauthlib import OAuth2Session
 
 from raadata.auth import Identity, TokenProvider, refresh_margin, token_lifetime
-from raadata.config import RetryPolicy, Settings
+from raadata.config import Settings
 from raadata.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -23,6 +23,7 @@ from raadata.errors import (
     ServerError,
     TransportError,
 )
+from raadata.retry import RetryPolicy
 
 from .conftest import CLIENT_ID, FAST, SECRET, TOKEN_URL, make_jwt, token_json
 

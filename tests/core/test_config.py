@@ -215,7 +215,7 @@ def test_settings_direct_construction_wraps_secret() -> None:
 def test_retry_policy_waits() -> None:
     import random
 
-    from raadata.config import RetryPolicy
+    from raadata.retry import RetryPolicy
 
     policy = RetryPolicy(backoff_initial=0.5, backoff_max=4.0, max_attempts=6, max_total_wait=10)
     rng = random.Random(1)

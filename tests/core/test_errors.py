@@ -23,9 +23,8 @@ from raadata.errors import (
     TransportError,
     error_for_response,
     parse_retry_after,
-    redact,
-    remember_secret,
 )
+from raadata.redaction import redact, remember_secret
 
 
 def _response(

@@ -12,7 +12,7 @@ import responses
 import urllib3
 
 from raadata import __version__
-from raadata.config import RetryPolicy, Settings
+from raadata.config import Settings
 from raadata.errors import (
     AuthenticationError,
     BadRequestError,
@@ -24,6 +24,7 @@ from raadata.errors import (
     TransportError,
 )
 from raadata.http import RetryEvent, Transport
+from raadata.retry import RetryPolicy
 
 from .conftest import API, ENVIRONMENT, FAST, TOKEN_URL, token_json
 
