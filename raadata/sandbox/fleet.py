@@ -195,7 +195,7 @@ def _spec(vessel_index: int, vessel: Vessel, tag_index: int, t: _Tag) -> SeriesS
         ids["vis-3-8a"] = f"{vessel.imo}/{t.vis}"
         readable = "/".join(_VIS_NAMES.get(level, level) for level in t.vis.split("/"))
         verbose["vis-3-8a"] = f"{vessel.imo}/{readable}"
-    scale = 1.0 + 0.08 * vessel_index
+    scale = 1.0 if t.uom == "deg" else 1.0 + 0.08 * vessel_index  # headings stay in [0, 360)
     signal = Signal(t.signal.base * scale, t.signal.amplitude * scale, t.signal.period_s,
                     t.signal.noise, t.signal.decimals, t.signal.low, t.signal.high * scale)
     return SeriesSpec(
