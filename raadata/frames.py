@@ -196,7 +196,9 @@ def _wide(
     order = np.argsort(np.asarray(names, dtype=object), kind="stable")
     index = pd.DatetimeIndex(instants.astype("datetime64[us]"), name="timestamp")
     columns = pd.Index([names[i] for i in order], name="series", dtype="str")
-    return pd.DataFrame(grid[:, order], index=index.tz_localize("UTC"), columns=columns)
+    if np.any(order != np.arange(len(order))):
+        grid = grid[:, order]
+    return pd.DataFrame(grid, index=index.tz_localize("UTC"), columns=columns, copy=False)
 
 
 def _table_points(
