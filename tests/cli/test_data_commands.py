@@ -111,6 +111,20 @@ def test_get_with_a_default_domain_and_uuid_labels(env: dict[str, str], client: 
     assert list(wide_from_csv(result.stdout).columns) == [uuid]
 
 
+def test_get_accepts_epoch_seconds(env: dict[str, str], client: Client) -> None:
+    """``--start``/``--end`` help says "ISO 8601 or epoch seconds": 1735689600 is
+    2025-01-01T00:00:00Z.
+
+    Fails today: the CLI hands the text "1735689600" to the library, which reads strings
+    as ISO 8601 only ("year 1735689600 is out of range").
+    """
+    result = invoke(["get", POWER, "--start", "1735689600", "--end", "1735689603",
+                     "--format", "csv"], env)
+    assert result.exit_code == 0, result.output
+    same(wide_from_csv(result.stdout),
+         client.measurements(POWER, "2025-01-01T00:00:00", "2025-01-01T00:00:03"))
+
+
 def test_get_parquet_to_a_file(env: dict[str, str], client: Client, tmp_path: Path) -> None:
     """``--format parquet -o FILE`` writes a readable file (``attrs`` must be JSON-able:
     pandas stores them in the Parquet metadata)."""
