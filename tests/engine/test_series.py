@@ -266,3 +266,14 @@ def test_bad_arguments_fail_before_any_request(
         client.measurements(*args, **kwargs)  # type: ignore[arg-type]
     if error is ValueError:
         assert sum(sandbox.stats.requests.values()) == before
+
+
+def test_progress_bar_is_switchable(
+    sandbox: Sandbox, client: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.faults.latency = 0.2
+    args = ("raalabs/IMO1000001/ME ShaftPower", *DAY)
+    client.measurements(*args, progress=True, max_workers=1, target_points=20_000)
+    assert "raadata measurements" in capsys.readouterr().err
+    client.measurements(*args, progress=False, max_workers=1, target_points=20_000)
+    assert capsys.readouterr().err == ""
