@@ -114,3 +114,27 @@ def test_as_a_process_with_a_prompted_secret(sandbox: Sandbox, issued_tokens: li
     check_identity(done.stdout, sandbox, "sandbox-fleet", "prism/read:*")
     assert "Client secret:" in done.stderr  # the prompt never goes to stdout
     assert_no_credentials(done.stdout + done.stderr, sandbox, issued_tokens)
+
+
+def test_profile_file_with_a_secret_file(sandbox: Sandbox, issued_tokens: list[str],
+                                         tmp_path: Path) -> None:
+    """A named profile holds everything but the secret, which it names a file for."""
+    secret = write_secret(tmp_path / "secret", sandbox.client_secret)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[profile.sandbox]\n"
+        f'environment = "{sandbox.environment}"\n'
+        f'client_id = "{sandbox.client_id}"\n'
+        f'api_url = "{sandbox.api_url}"\n'
+        f'token_url = "{sandbox.token_url}"\n'
+        f'client_secret_file = "{secret}"\n'
+    )
+    result = invoke(["--profile", "sandbox", "whoami"], {"RAADATA_CONFIG": str(config)})
+    assert result.exit_code == 0, result.output
+    check_identity(result.stdout, sandbox, "sandbox-fleet", "prism/read:*")
+    assert_no_credentials(result.output, sandbox, issued_tokens)
+
+    missing = invoke(["--profile", "prod", "whoami"], {"RAADATA_CONFIG": str(config)})
+    assert missing.exit_code == 1
+    assert missing.stderr == "error: no [profile.prod] in " + str(config) + (
+        " (profiles there: sandbox); set RAADATA_PROFILE or pass profile=\n")
