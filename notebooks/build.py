@@ -334,9 +334,12 @@ print(again)
 """),
     md("""
 Other arguments into the same directory are refused, so two different exports never mix;
-pass `overwrite=True` to start again. From a shell the same export is
-`raadata export "raalabs/*/ME ShaftPower" "raalabs/*/Nav SOG" --start 2025-01-01
---end 2025-01-03 --out fleet-2025-01`.
+pass `overwrite=True` to start again. From a shell the same export (and its resume) is
+
+```bash
+raadata export "raalabs/*/ME ShaftPower" "raalabs/*/Nav SOG" \\
+    --start 2025-01-01 --end 2025-01-03 --out fleet-2025-01
+```
 """),
     py("""
 try:
