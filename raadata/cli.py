@@ -9,9 +9,11 @@ flags): use ``RAADATA_CLIENT_SECRET``, ``RAADATA_CLIENT_SECRET_FILE``,
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 import pandas as pd
@@ -94,26 +96,61 @@ def make_client(ctx: click.Context) -> Any:
     )
 
 
-def time_options(function: F) -> F:
-    """--start/--end/--since/--last, all UTC, half-open [start, end)."""
-    for option in reversed(
-        [
-            click.option("--start", help="Start (inclusive), ISO 8601 or epoch seconds; UTC."),
-            click.option("--end", help="End (exclusive); default now."),
-            click.option("--since", help="Duration back from now, e.g. 6hours, 1day."),
-            click.option("--last", help="Duration back from the end of the last full day."),
-            click.option("--domain", help="Domain for selectors given without one."),
-            click.option(
-                "--labels",
-                type=click.Choice(["domain", "uuid", "name"]),
-                default="domain",
-                show_default=True,
-                help="Column labels.",
-            ),
-        ]
-    ):
-        function = option(function)
-    return function
+def query_options(function: F) -> F:
+    """SELECTOR... and --start/--end/--since/--last/--domain/--labels, passed on as ``query``.
+
+    Times are UTC and ranges half-open [start, end). ``query`` holds the keyword arguments
+    of ``Client.measurements``/``statistics``/``export`` that these name.
+    """
+
+    @functools.wraps(function)
+    def with_query(*args: Any, **kwargs: Any) -> Any:
+        since, last = kwargs.pop("since"), kwargs.pop("last")
+        query = {key: kwargs.pop(key) for key in ("domain", "labels")}
+        query.update({key: _instant(kwargs.pop(key)) for key in ("start", "end")})
+        query["selectors"] = list(kwargs.pop("selectors"))
+        query.update({key: value for key, value in (("since", since), ("last", last)) if value})
+        return function(*args, query=query, **kwargs)
+
+    decorators = [
+        click.argument("selectors", nargs=-1, required=True),
+        click.option("--start", help="Start (inclusive), ISO 8601 or epoch seconds; UTC."),
+        click.option("--end", help="End (exclusive); default now."),
+        click.option("--since", help="Duration back from now, e.g. 6hours, 1day."),
+        click.option("--last", help="Duration back from the end of the last full day."),
+        click.option("--domain", help="Domain for selectors given without one."),
+        click.option(
+            "--labels",
+            type=click.Choice(["domain", "uuid", "name"]),
+            default="domain",
+            show_default=True,
+            help="Column labels.",
+        ),
+    ]
+    decorated: Any = with_query
+    for decorator in reversed(decorators):
+        decorated = decorator(decorated)
+    return cast(F, decorated)
+
+
+def _instant(text: str | None) -> str | float | None:
+    """A command-line time: nine or more digits are Unix seconds, anything else ISO 8601."""
+    if text is not None and re.fullmatch(r"\d{9,}(\.\d+)?", text.strip()):
+        return float(text)
+    return text
+
+
+def aggregate_options(function: F) -> F:
+    """--aggregations and --window of statistics."""
+    function = click.option(
+        "--window", default="1m", show_default=True, help="Window, e.g. 1m, 1hour, 1day."
+    )(function)
+    return click.option(
+        "--aggregations",
+        default="avg",
+        show_default=True,
+        help="Comma-separated: avg,min,max,count,sum,stddev,first,last.",
+    )(function)
 
 
 def output_options(function: F) -> F:
@@ -129,11 +166,6 @@ def output_options(function: F) -> F:
         show_default=True,
         help="Output format.",
     )(function)
-
-
-def when(since: str | None, last: str | None) -> dict[str, str]:
-    """The duration-family time arguments that were given."""
-    return {key: value for key, value in (("since", since), ("last", last)) if value}
 
 
 def emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
@@ -204,24 +236,11 @@ def metadata(
 
 
 @main.command()
-@click.argument("selectors", nargs=-1, required=True)
-@time_options
+@click.pass_context
+@query_options
 @click.option("--shape", type=click.Choice(["wide", "long"]), default="wide", show_default=True)
 @output_options
-@click.pass_context
-def get(
-    ctx: click.Context,
-    selectors: Sequence[str],
-    start: str | None,
-    end: str | None,
-    since: str | None,
-    last: str | None,
-    domain: str | None,
-    labels: str,
-    shape: str,
-    fmt: str,
-    out: str | None,
-) -> None:
+def get(ctx: click.Context, query: dict[str, Any], shape: str, fmt: str, out: str | None) -> None:
     """Raw measurements over [start, end) (UTC) as a table, CSV, JSON or Parquet file.
 
     \b
@@ -229,41 +248,19 @@ def get(
       raadata get "raalabs/IMO1000001/ME ShaftPower" --since 6hours --format csv -o power.csv
     """
     with make_client(ctx) as client:
-        frame = client.measurements(
-            list(selectors),
-            start,
-            end,
-            domain=domain,
-            shape=shape,
-            labels=labels,
-            **when(since, last),
-        )
-        emit(frame, fmt, out)
+        emit(client.measurements(**query, shape=shape), fmt, out)
         click.echo(client.last_report.summary().splitlines()[0], err=True)
 
 
 @main.command()
-@click.argument("selectors", nargs=-1, required=True)
-@time_options
-@click.option(
-    "--aggregations",
-    default="avg",
-    show_default=True,
-    help="Comma-separated: avg,min,max,count,sum,stddev,first,last.",
-)
-@click.option("--window", default="1m", show_default=True, help="Window, e.g. 1m, 1hour, 1day.")
+@click.pass_context
+@query_options
+@aggregate_options
 @click.option("--shape", type=click.Choice(["wide", "long"]), default="wide", show_default=True)
 @output_options
-@click.pass_context
 def stats(
     ctx: click.Context,
-    selectors: Sequence[str],
-    start: str | None,
-    end: str | None,
-    since: str | None,
-    last: str | None,
-    domain: str | None,
-    labels: str,
+    query: dict[str, Any],
     aggregations: str,
     window: str,
     shape: str,
@@ -277,23 +274,13 @@ def stats(
       raadata stats "raalabs/*/ME ShaftPower" --since 1day --window 1hour --aggregations avg,max
     """
     with make_client(ctx) as client:
-        frame = client.statistics(
-            list(selectors),
-            start,
-            end,
-            aggregations=aggregations,
-            window=window,
-            domain=domain,
-            shape=shape,
-            labels=labels,
-            **when(since, last),
-        )
+        frame = client.statistics(**query, aggregations=aggregations, window=window, shape=shape)
         emit(frame, fmt, out)
 
 
 @main.command()
-@click.argument("selectors", nargs=-1, required=True)
-@time_options
+@click.pass_context
+@query_options
 @click.option(
     "--out",
     "-o",
@@ -303,8 +290,7 @@ def stats(
     help="Dataset directory (created; resumed if it holds the same export).",
 )
 @click.option("--stats", "statistics", is_flag=True, help="Export aggregates instead of points.")
-@click.option("--aggregations", default="avg", show_default=True)
-@click.option("--window", default="1m", show_default=True)
+@aggregate_options
 @click.option(
     "--partition-by",
     default="vessel,date",
@@ -312,16 +298,9 @@ def stats(
     help="Comma-separated subset of vessel,date.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace a different export in --out.")
-@click.pass_context
 def export(
     ctx: click.Context,
-    selectors: Sequence[str],
-    start: str | None,
-    end: str | None,
-    since: str | None,
-    last: str | None,
-    domain: str | None,
-    labels: str,
+    query: dict[str, Any],
     out: str,
     statistics: bool,
     aggregations: str,
@@ -338,18 +317,13 @@ def export(
     keys = [key.strip() for key in partition_by.split(",") if key.strip()]
     with make_client(ctx) as client:
         result = client.export(
-            list(selectors),
-            start,
-            end,
-            out,
+            **query,
+            path=out,
             statistics=statistics,
             aggregations=aggregations,
             window=window,
-            domain=domain,
             partition_by=keys,
-            labels=labels,
             overwrite=overwrite,
-            **when(since, last),
         )
         click.echo(str(result))
         click.echo(result.report.summary().splitlines()[0])
