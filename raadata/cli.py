@@ -186,7 +186,7 @@ def emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
         if out:
             Path(out).write_text(text)
         else:
-            click.echo(text)
+            click.echo(text, nl=not text.endswith("\n"))
     if out:
         click.echo(f"wrote {len(frame):,} rows to {out}", err=True)
 

@@ -228,3 +228,18 @@ def test_readable_by_duckdb_and_polars(client: Client, tmp_path: Path) -> None:
     frame = polars.scan_parquet(pattern, hive_partitioning=True).collect()
     assert frame.height == result.rows
     assert set(frame["vessel"].unique().to_list()) == {"IMO1000003"}
+
+
+def test_export_survives_faults_the_http_layer_retries(
+    sandbox: Sandbox, client: Client, tmp_path: Path
+) -> None:
+    sandbox.faults.rate_limit_every = 5
+    sandbox.faults.retry_after = 0
+    sandbox.faults.drop_every = 7
+    sandbox.faults.script([503, 500, 502])
+    result = client.export(ALL, *RANGE, tmp_path / "out", target_points=100_000)
+    assert result.report.retries >= 3
+    assert result.report.rate_limited > 0
+    sandbox.faults.reset()
+    expected = client.measurements(ALL, *RANGE, shape="long")
+    pd.testing.assert_frame_equal(read_back(tmp_path / "out"), expected, check_dtype=False)
