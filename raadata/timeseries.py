@@ -367,7 +367,7 @@ class TimeSeriesAPI:
         Files appear atomically as requests finish; re-running the same call resumes an
         interrupted export; other arguments into the same directory are refused unless
         ``overwrite=True``. A ``since``/``last`` range moves with the clock, so resume
-        such an export by repeating the start and end it printed.
+        such an export with the start and end recorded in its ``_raadata.json``.
         """
         _check_choice("labels", labels, LABEL_KINDS)
         _check_workers(max_workers)
@@ -420,15 +420,15 @@ class TimeSeriesAPI:
         """A dry run of :meth:`measurements`: series and requests, no data fetched."""
         parsed = parse_selectors(selectors, domain)
         time_range = self._range(start, end, when)
-        target = _positive(target_points)
+        pull = measurements_pull(target_points)
         series = resolve(self.transport, parsed, self._metadata_cache, max_workers=self.max_workers)
         tasks = []
         for index, unit in enumerate(self._units(series, time_range)):
-            density = Density(assumed=ASSUMED_HZ * len(unit.uuids))
-            cursor = WindowCursor(unit, index, density, target, pd.Timedelta(seconds=1))
+            density = Density(assumed=pull.points_per_series_second * len(unit.uuids))
+            cursor = WindowCursor(unit, index, density, pull.target_points, pull.align)
             while (task := cursor.next_task()) is not None:
                 tasks.append(task)
-        return Plan(series, time_range, tasks, ASSUMED_HZ)
+        return Plan(series, time_range, tasks, pull.points_per_series_second)
 
 
 def measurements_pull(target_points: int) -> Pull:
