@@ -181,8 +181,8 @@ def run(
 ) -> Iterator[Result]:
     """Fetch every unit; yield one :class:`Result` per finished request, in completion order.
 
-    Closing the generator early cancels what has not started. Errors other than "too
-    large" propagate at once.
+    Closing the generator early (or an error, or Ctrl-C) cancels what has not started and
+    does not wait for requests in flight. Errors other than "too large" propagate at once.
     """
     if max_workers < 1:
         raise ValueError(f"max_workers must be at least 1, got {max_workers}")
@@ -244,10 +244,8 @@ def run(
                 bar.update(round(task.seconds * len(task.uuids)))
                 unit_done = cursors[task.unit].done and pending[task.unit] == 0
                 yield Result(task, table, unit_done)
-    finally:
-        for future in in_flight:
-            future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+    finally:  # on an error or Ctrl-C, do not wait for requests still in flight
+        pool.shutdown(wait=not in_flight, cancel_futures=True)
         bar.close()
         report.elapsed += time.perf_counter() - started
 
