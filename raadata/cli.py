@@ -85,7 +85,7 @@ def make_client(ctx: click.Context) -> Any:
         if options.get(key)
     }
     if options.get("prompt_secret"):
-        overrides["client_secret"] = click.prompt("Client secret", hide_input=True)
+        overrides["client_secret"] = click.prompt("Client secret", hide_input=True, err=True)
     elif options.get("client_secret_file"):
         overrides["client_secret"] = Path(options["client_secret_file"]).read_text().strip()
     return Client.from_env(
