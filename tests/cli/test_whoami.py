@@ -89,9 +89,8 @@ def test_prompted_secret_is_not_echoed(sandbox: Sandbox, issued_tokens: list[str
     result = invoke(["--prompt-secret", "whoami"], sandbox_env(sandbox, secret=False),
                     input=sandbox.client_secret + "\n")
     assert result.exit_code == 0, result.output
-    prompt, rest = result.stdout.split("\n", 1)
-    assert prompt.startswith("Client secret:")
-    check_identity(rest, sandbox, "sandbox-fleet", "prism/read:*")
+    assert result.stderr.startswith("Client secret:")  # the prompt never goes to stdout
+    check_identity(result.stdout, sandbox, "sandbox-fleet", "prism/read:*")
     assert_no_credentials(result.output, sandbox, issued_tokens)
 
 
