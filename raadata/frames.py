@@ -39,20 +39,34 @@ _METADATA_OWN_COLUMNS = ("series", "domain")
 
 def _codes(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Strings -> int32 codes in order of first appearance (cheap to compare and hash)."""
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+    if _is_text(column.type):
         return pc.index_in(column, value_set=pc.unique(column))
     return column
 
 
-def _strictly_increasing(keys: Sequence[pa.ChunkedArray]) -> bool:
-    """Whether rows increase strictly, comparing ``keys`` lexicographically (so all differ)."""
-    increasing: np.ndarray[Any, np.dtype[np.bool_]] | bool = False
-    tied: np.ndarray[Any, np.dtype[np.bool_]] | bool = True
-    for key in keys:
-        step = np.diff(pc.cast(key, pa.int64()).to_numpy())
-        increasing = increasing | (tied & (step > 0))
-        tied = tied & (step == 0)
-    return bool(np.all(increasing))
+def _in_api_order(table: pa.Table) -> bool:
+    """Whether rows come grouped by their text columns (``id``, ``aggregation``) and strictly
+    increasing in ``timestamp`` within each group, as the API sends them: then no two rows
+    are equal. Compares neighbours only, so no text is hashed.
+    """
+    texts = [table[name] for name in table.column_names if _is_text(table[name].type)]
+    if "timestamp" not in table.column_names or not texts:
+        return False
+    rows = table.num_rows
+    same = np.ones(rows - 1, dtype=bool)
+    for column in texts:
+        equal = pc.equal(column.slice(1), column.slice(0, rows - 1))
+        same &= np.asarray(equal.combine_chunks(), dtype=bool)
+    starts = np.concatenate([[0], np.flatnonzero(~same) + 1])
+    groups = list(zip(*(column.take(starts).to_pylist() for column in texts), strict=True))
+    if len(set(groups)) != len(groups):  # a group comes back later: not grouped
+        return False
+    stamps = table["timestamp"].cast(pa.int64()).to_numpy()
+    return bool(np.all(~same | (np.diff(stamps) > 0)))
+
+
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return bool(pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
 
 
 def drop_exact_duplicates(table: pa.Table) -> tuple[pa.Table, int]:
@@ -62,17 +76,9 @@ def drop_exact_duplicates(table: pa.Table) -> tuple[pa.Table, int]:
     Fast when rows are grouped by series and increase in time (the API's order).
     """
     rows = table.num_rows
-    if rows < 2:
+    if rows < 2 or _in_api_order(table):
         return table, 0
     keys = {name: _codes(table[name]) for name in table.column_names}
-    # Rows that differ in any subset of the columns differ: check the integer-like ones.
-    ordered = [
-        key
-        for key in keys.values()
-        if pa.types.is_integer(key.type) or pa.types.is_timestamp(key.type)
-    ]
-    if ordered and _strictly_increasing(ordered):
-        return table, 0
     row = "_row_" + "_".join(keys)  # never clashes with a data column
     numbered = pa.table({**keys, row: pa.array(np.arange(rows, dtype=np.int64))})
     grouped = numbered.group_by(list(keys), use_threads=False).aggregate([(row, "min")])

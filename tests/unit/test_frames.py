@@ -377,3 +377,30 @@ def test_metadata_frame_edges(
     assert len(frame) == len(entries)
     if entries:
         assert frame["domain"].tolist() == ["jsmea"] * len(entries)
+
+
+@pytest.mark.parametrize(
+    ("rows", "dropped"),
+    [
+        ([("a", 0, 1.0), ("a", 1, 1.0), ("b", 0, 1.0)], 0),  # the API's order: fast path
+        ([("a", 0, 1.0), ("b", 0, 1.0), ("a", 0, 1.0)], 1),  # a group comes back later
+        ([("a", 1, 1.0), ("a", 0, 1.0), ("a", 1, 1.0)], 1),  # time goes backwards
+        ([("a", 0, 1.0), ("a", 0, 2.0)], 0),  # same instant, other value: not a duplicate
+        ([("a", 0, float("nan")), ("a", 0, float("nan"))], 1),
+    ],
+)
+def test_duplicates_found_whatever_the_order(
+    rows: list[tuple[str, int, float]], dropped: int
+) -> None:
+    table = pa.table(
+        {
+            "id": [r[0] for r in rows],
+            "timestamp": pa.array([r[1] for r in rows], pa.int64()).cast(
+                pa.timestamp("us", tz="UTC")
+            ),
+            "value": [r[2] for r in rows],
+        }
+    )
+    kept, count = drop_exact_duplicates(table)
+    assert count == dropped
+    assert kept.num_rows == len(rows) - dropped
