@@ -180,17 +180,17 @@ def _grid(
     """Points (µs since the epoch, column code, value) -> (sorted instants, values grid).
 
     The grid has one row per distinct instant and ``width`` columns, NaN where no point is.
-    When a (timestamp, column) pair repeats, the first point wins. Hash-based and
-    vectorised: no sort of the points themselves.
+    When a (timestamp, column) pair repeats, the first point wins. A stable sort (timsort)
+    finds the instants: fast on the API's order, runs of rising times per series.
     """
-    row_codes, instants = pd.factorize(stamps)
-    by_time = np.argsort(instants, kind="stable")
-    row_of = np.empty(len(instants), dtype=np.intp)
-    row_of[by_time] = np.arange(len(instants))
+    ordered = np.sort(stamps, kind="stable")
+    distinct = np.ones(len(ordered), dtype=bool)
+    distinct[1:] = ordered[1:] != ordered[:-1]
+    instants = ordered[distinct]
     grid = np.full((len(instants), width), np.nan)
-    cells = row_of[row_codes] * width + codes
+    cells = np.searchsorted(instants, stamps) * width + codes
     np.put(grid, cells[::-1], values[::-1])  # put applies in order: backwards, first wins
-    return instants[by_time], grid
+    return instants, grid
 
 
 def _wide(
