@@ -240,14 +240,22 @@ def metadata(
 @query_options
 @click.option("--shape", type=click.Choice(["wide", "long"]), default="wide", show_default=True)
 @output_options
-def get(ctx: click.Context, query: dict[str, Any], shape: str, fmt: str, out: str | None) -> None:
+@click.option("--dry-run", is_flag=True, help="Print the plan (series, requests); fetch no data.")
+def get(
+    ctx: click.Context, query: dict[str, Any], shape: str, fmt: str, out: str | None, dry_run: bool
+) -> None:
     """Raw measurements over [start, end) (UTC) as a table, CSV, JSON or Parquet file.
 
     \b
     Example:
       raadata get "raalabs/IMO1000001/ME ShaftPower" --since 6hours --format csv -o power.csv
+      raadata get "raalabs/*/*" --start 2025-01-01 --end 2026-01-01 --dry-run
     """
     with make_client(ctx) as client:
+        if dry_run:
+            query.pop("labels")
+            click.echo(str(client.plan(**query)))
+            return
         emit(client.measurements(**query, shape=shape), fmt, out)
         click.echo(client.last_report.summary().splitlines()[0], err=True)
 

@@ -98,8 +98,9 @@ class Plan:
     def __str__(self) -> str:
         return (
             f"{len(self.series)} series, {self.time_range.start} to {self.time_range.end}: "
-            f"{len(self.requests)} requests, about {self.estimated_points:,} points "
-            f"(assuming {self.assumed_hz:g} Hz)"
+            f"{len(self.requests)} requests, {self.estimated_points:,} points if every series "
+            f"were sampled at {self.assumed_hz:g} Hz (sparser series need fewer: windows grow "
+            "with the density the first responses show)"
         )
 
 

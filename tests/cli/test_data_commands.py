@@ -314,3 +314,15 @@ def test_export_statistics_partitioned_by_date(env: dict[str, str], tmp_path: Pa
     frame = pd.read_parquet(out)
     assert set(frame["aggregation"]) == {"avg", "max"}
     assert frame.groupby(["series", "aggregation"]).size().max() == 4  # hours
+
+
+def test_get_dry_run_prints_the_plan_and_fetches_no_data(
+    env: dict[str, str], sandbox: Sandbox
+) -> None:
+    before = sandbox.stats.requests["measurements"]
+    result = invoke(["get", "raalabs/*/*", "--start", "2025-01-01", "--end", "2025-01-08",
+                     "--dry-run"], env)
+    assert result.exit_code == 0, result.output
+    assert "36 series" in result.stdout
+    assert "requests" in result.stdout
+    assert sandbox.stats.requests["measurements"] == before
