@@ -211,7 +211,10 @@ def labelled(table: pa.Table, names: Mapping[str, str]) -> pa.Table:
 
 
 def vessel_units(series: Sequence[SeriesInfo], time_range: TimeRange) -> list[Unit]:
-    """Units of at most 100 series of one vessel over one UTC day each."""
+    """Units of at most 100 series of one vessel over one UTC day each.
+
+    Keys read ``<vessel>/<batch>/<day>``, e.g. ``IMO1000001/0/2025-01-01``.
+    """
     by_vessel: dict[str, list[str]] = {}
     for info in series:
         by_vessel.setdefault(info.vessel or "unknown", []).append(info.uuid)
@@ -256,8 +259,8 @@ def export_dataset(
         progress=progress,
     ):
         unit = todo[finished.task.unit]
-        vessel, _, day = unit.key.rpartition("/")
-        directory = partition_dir(root, spec.partition_by, vessel.split("/")[0], day)
+        vessel, _batch, day = unit.key.split("/")  # see vessel_units
+        directory = partition_dir(root, spec.partition_by, vessel, day)
         if finished.table.num_rows:
             directory.mkdir(parents=True, exist_ok=True)
             start = finished.task.start.value // 1000
