@@ -155,15 +155,17 @@ def fetch_task(
 
 
 def _progress(enabled: bool | None, total: float, kind: str) -> tqdm[Any]:
-    """A bar over the series-seconds covered; ``None`` means on when a person is watching."""
+    """A bar over the share of (series x time) covered, with points and requests so far.
+
+    ``enabled=None`` means on when a person is watching (a terminal or a notebook).
+    """
     if enabled is None:
         enabled = sys.stderr.isatty() or "ipykernel" in sys.modules
     return tqdm(
         total=round(total),
         disable=not enabled,
         desc=f"raadata {kind}",
-        unit="series·s",
-        unit_scale=True,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]",
         delay=0.5,
         leave=False,
     )
@@ -241,6 +243,9 @@ def run(
                 report.points += table.num_rows
                 report.tasks.append(task)
                 cursors[task.unit].density.observe(table.num_rows, task.seconds)
+                bar.set_postfix_str(
+                    f"{report.points:,} points, {report.requests} requests", refresh=False
+                )
                 bar.update(round(task.seconds * len(task.uuids)))
                 unit_done = cursors[task.unit].done and pending[task.unit] == 0
                 yield Result(task, table, unit_done)
