@@ -145,11 +145,7 @@ def fetch_task(
         content_type = response.headers.get("Content-Type", accept)
         decode = decode_measurements if pull.kind == "measurements" else decode_statistics
         table, duplicates = drop_exact_duplicates(decode(response.content, content_type))
-        with report._lock:
-            report.requests += 1
-            report.duplicates += duplicates
-            report.bytes += len(response.content)
-            report.wire_formats[content_type.split(";")[0].strip()] += 1
+        report.add_response(len(response.content), content_type, duplicates)
         limit.succeeded()
         return table
 

@@ -40,6 +40,15 @@ class PullReport:
             if status == 429:
                 self.rate_limited += 1
 
+    def add_response(self, size: int, content_type: str, duplicates: int) -> None:
+        """Count one response: ``size`` bytes of ``content_type``, ``duplicates`` dropped
+        (called from worker threads)."""
+        with self._lock:
+            self.requests += 1
+            self.bytes += size
+            self.duplicates += duplicates
+            self.wire_formats[content_type.split(";")[0].strip()] += 1
+
     @property
     def points_per_second(self) -> float:
         """Points delivered per wall-clock second."""
