@@ -87,7 +87,7 @@ def floor(remote: Remote, client: raadata.Client, workers: int) -> int:
         {"Authorization": f"Bearer {token}", "Accept": "application/vnd.apache.parquet"}
     )
 
-    def one(task: raadata.planning.Task) -> pa.Table:
+    def one(task: raadata._planning.Task) -> pa.Table:
         response = session.post(
             f"{remote.base_url}/measurements/query",
             params={"from": stamp(task.start), "to": stamp(task.end)},

@@ -1,10 +1,10 @@
 """raadata: maritime sensor time series from the Raa Labs API (Prism) into pandas and Parquet."""
 
 from raadata._version import __version__
-from raadata.auth import Identity
-from raadata.client import Client
-from raadata.config import Settings
-from raadata.errors import (
+from raadata._auth import Identity
+from raadata._client import Client
+from raadata._config import Settings
+from raadata._errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,
@@ -18,10 +18,10 @@ from raadata.errors import (
     ServerError,
     TransportError,
 )
-from raadata.export import ExportConflictError, ExportResult
-from raadata.report import PullReport
-from raadata.resolve import SeriesInfo
-from raadata.timeseries import Plan, get_series
+from raadata._export import ExportConflictError, ExportResult
+from raadata._report import PullReport
+from raadata._resolve import SeriesInfo
+from raadata._timeseries import Plan, get_series
 
 __all__ = [
     "ApiError",

@@ -1,5 +1,5 @@
 """``python -m raadata``: the command line."""
 
-from raadata.cli import main
+from raadata._cli import main
 
 main(prog_name="raadata")

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from raadata.cli import main
+from raadata._cli import main
 from raadata.sandbox import Sandbox, serve
 from raadata.sandbox.tokens import Authority
 

@@ -161,6 +161,6 @@ def test_debug_prints_a_traceback_from_a_process(sandbox: Sandbox,
     assert done.stdout == ""
     assert done.stderr.startswith("Traceback (most recent call last):")
     last = done.stderr.rstrip().splitlines()[-1]
-    assert last.startswith("raadata.errors.PermissionDeniedError: 403: not allowed to read")
+    assert last.startswith("raadata._errors.PermissionDeniedError: 403: not allowed to read")
     assert "error: " not in done.stderr
     assert_no_credentials(done.stderr, sandbox, issued_tokens)

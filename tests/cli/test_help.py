@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import raadata
-from raadata.cli import main
+from raadata._cli import main
 
 from .conftest import COMMANDS, invoke, run
 

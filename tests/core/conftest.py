@@ -11,8 +11,8 @@ import jwt
 import pytest
 import responses
 
-from raadata.config import Settings, settings_from
-from raadata.retry import RetryPolicy
+from raadata._config import Settings, settings_from
+from raadata._retry import RetryPolicy
 
 API = "https://prism.test"
 TOKEN_URL = "https://auth.test/oauth2/token"

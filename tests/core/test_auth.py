@@ -14,16 +14,16 @@ import requests
 import responses
 from requests_oauthlib import OAuth2Session
 
-from raadata.auth import Identity, TokenProvider, refresh_margin, token_lifetime
-from raadata.config import Settings
-from raadata.errors import (
+from raadata._auth import Identity, TokenProvider, refresh_margin, token_lifetime
+from raadata._config import Settings
+from raadata._errors import (
     AuthenticationError,
     ConfigurationError,
     RateLimitedError,
     ServerError,
     TransportError,
 )
-from raadata.retry import RetryPolicy
+from raadata._retry import RetryPolicy
 
 from .conftest import CLIENT_ID, FAST, SECRET, TOKEN_URL, make_jwt, token_json
 

@@ -110,7 +110,7 @@ def test_import_reads_no_environment() -> None:
             def __contains__(self, key):
                 seen.append(key); return super().__contains__(key)
         os.environ = Recorder(os.environ)
-        import raadata, raadata.client, raadata.config, raadata.auth, raadata.http
+        import raadata, raadata._client, raadata._config, raadata._auth, raadata._http
         print([k for k in seen if k.startswith("RAADATA")])
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

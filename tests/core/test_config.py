@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from raadata.config import (
+from raadata._config import (
     DEFAULT_API_URL,
     DEFAULT_API_VERSION,
     DEFAULT_TIMEOUT,
@@ -18,7 +18,7 @@ from raadata.config import (
     is_loopback_url,
     settings_from,
 )
-from raadata.errors import ConfigurationError
+from raadata._errors import ConfigurationError
 
 BASE = {"RAADATA_CLIENT_ID": "cid", "RAADATA_CLIENT_SECRET": "s3cret-xyz",
         "RAADATA_ENVIRONMENT": "prod"}
@@ -215,7 +215,7 @@ def test_settings_direct_construction_wraps_secret() -> None:
 def test_retry_policy_waits() -> None:
     import random
 
-    from raadata.retry import RetryPolicy
+    from raadata._retry import RetryPolicy
 
     policy = RetryPolicy(backoff_initial=0.5, backoff_max=4.0, max_attempts=6, max_total_wait=10)
     rng = random.Random(1)

@@ -7,8 +7,8 @@ import pickle
 import pytest
 import requests
 
-from raadata import errors
-from raadata.errors import (
+from raadata import _errors as errors
+from raadata._errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,
@@ -24,7 +24,7 @@ from raadata.errors import (
     error_for_response,
     parse_retry_after,
 )
-from raadata.redaction import redact, remember_secret
+from raadata._redaction import redact, remember_secret
 
 
 def _response(

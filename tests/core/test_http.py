@@ -12,8 +12,8 @@ import responses
 import urllib3
 
 from raadata import __version__
-from raadata.config import Settings
-from raadata.errors import (
+from raadata._config import Settings
+from raadata._errors import (
     AuthenticationError,
     BadRequestError,
     NotFoundError,
@@ -23,8 +23,8 @@ from raadata.errors import (
     ServerError,
     TransportError,
 )
-from raadata.http import RetryEvent, Transport
-from raadata.retry import RetryPolicy
+from raadata._http import RetryEvent, Transport
+from raadata._retry import RetryPolicy
 
 from .conftest import API, ENVIRONMENT, FAST, TOKEN_URL, token_json
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from raadata import AuthenticationError, Client, PermissionDeniedError
-from raadata.auth import refresh_margin
-from raadata.config import settings_from
-from raadata.http import RetryEvent, Transport
+from raadata._auth import refresh_margin
+from raadata._config import settings_from
+from raadata._http import RetryEvent, Transport
 from raadata.sandbox import serve
 
 from .leakcheck import assert_clean, debug_everything, exception_texts, needles

@@ -53,7 +53,7 @@ def test_nothing_leaks_at_debug() -> None:
             except RaadataError as exc:
                 errors.append(exc)
         shown += [repr(client.transport.tokens)]
-        logging.getLogger("raadata.http").debug("headers %s", {"Authorization":
+        logging.getLogger("raadata._http").debug("headers %s", {"Authorization":
                                                                f"Bearer {issued[2]}"})
     assert [type(e).__name__ for e in errors] == [
         "AuthenticationError", "PermissionDeniedError", "TransportError", "AuthenticationError"]

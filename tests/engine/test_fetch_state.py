@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from raadata.decode import JSON, NDJSON, PARQUET
-from raadata.fetch import ConcurrencyLimit, WireFormats
+from raadata._decode import JSON, NDJSON, PARQUET
+from raadata._fetch import ConcurrencyLimit, WireFormats
 
 
 def test_rate_limits_halve_concurrency_and_successes_restore_it() -> None:

@@ -12,7 +12,7 @@ import pytest
 import responses
 
 from raadata import Client
-from raadata.decode import MEASUREMENTS_SCHEMA, PARQUET
+from raadata._decode import MEASUREMENTS_SCHEMA, PARQUET
 from tests.core.conftest import API, CLIENT_ID, ENVIRONMENT, SECRET, TOKEN_URL, token_json
 
 UUID = "0b0e5b52-9e4c-4a57-8d4b-6d1c0a3f2e11"

@@ -7,7 +7,7 @@ import itertools
 import pandas as pd
 import pytest
 
-from raadata.planning import Density, Task, Unit, WindowCursor, day_units, floor_to, pack
+from raadata._planning import Density, Task, Unit, WindowCursor, day_units, floor_to, pack
 
 T0 = pd.Timestamp("2025-01-01T00:00:00Z")
 SECOND = pd.Timedelta(seconds=1)

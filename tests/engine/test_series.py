@@ -10,8 +10,8 @@ import pytest
 
 import raadata
 from raadata import Client, PermissionDeniedError
-from raadata.decode import JSON, NDJSON, PARQUET
-from raadata.fetch import WireFormats
+from raadata._decode import JSON, NDJSON, PARQUET
+from raadata._fetch import WireFormats
 from raadata.sandbox import Sandbox, serve
 
 DAY = ("2025-01-01", "2025-01-02")

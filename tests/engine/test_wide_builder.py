@@ -7,8 +7,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from raadata.decode import MEASUREMENTS_SCHEMA
-from raadata.frames import WideBuilder, wide_from_table
+from raadata._decode import MEASUREMENTS_SCHEMA
+from raadata._frames import WideBuilder, wide_from_table
 
 T0 = pd.Timestamp("2025-01-01", tz="UTC")
 UUIDS = [f"{i:08d}-0000-4000-8000-000000000000" for i in range(5)]

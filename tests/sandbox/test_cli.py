@@ -19,7 +19,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def test_in_process_prints_urls_credentials_and_exports() -> None:
-    from raadata.cli import main
+    from raadata._cli import main
 
     result = CliRunner().invoke(main, ["sandbox", "--port", "0", "--duration", "0", "--quiet",
                                        "--now", NOW, "--token-ttl", "60"])
@@ -60,7 +60,7 @@ def test_loopback_detection() -> None:
 
 
 @pytest.mark.parametrize(("command", "stop"), [
-    (["-c", "from raadata.cli import main; main()", "sandbox"], signal.SIGINT),
+    (["-c", "from raadata._cli import main; main()", "sandbox"], signal.SIGINT),
     (["-m", "raadata.sandbox"], signal.SIGTERM),
 ])
 def test_as_a_process_until_interrupted(command: list[str], stop: signal.Signals) -> None:

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from raadata.decode import (
+from raadata._decode import (
     JSON,
     MEASUREMENTS_SCHEMA,
     NDJSON,

@@ -11,8 +11,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from raadata.decode import MEASUREMENTS_SCHEMA, STATISTICS_SCHEMA
-from raadata.frames import (
+from raadata._decode import MEASUREMENTS_SCHEMA, STATISTICS_SCHEMA
+from raadata._frames import (
     drop_exact_duplicates,
     long_frame,
     metadata_frame,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from raadata.selectors import DOMAINS, Selector, parse_selector, parse_selectors
+from raadata._selectors import DOMAINS, Selector, parse_selector, parse_selectors
 
 U1 = "ba529839-8179-40e2-b3fb-5da01a8d76e8"
 U2 = "0f0e0d0c-0b0a-4908-8706-050403020100"

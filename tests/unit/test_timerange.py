@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from raadata.timerange import (
+from raadata._timerange import (
     TimeRange,
     format_duration,
     format_instant,

@@ -2,8 +2,8 @@
 
 Every call validates its arguments first (a ``ValueError``/``TypeError`` before any
 request), resolves selectors to readable series through metadata, plans requests
-(:mod:`raadata.planning`), runs them (:mod:`raadata.fetch`) and shapes frames
-(:mod:`raadata.frames`). Time arguments: naive means UTC; ranges are half-open
+(:mod:`raadata._planning`), runs them (:mod:`raadata._fetch`) and shapes frames
+(:mod:`raadata._frames`). Time arguments: naive means UTC; ranges are half-open
 ``[start, end)``; ``since``/``last`` are durations such as ``"6hours"`` or ``"1day"``.
 """
 
@@ -20,16 +20,16 @@ from typing import Any, Literal, TypedDict, Unpack
 import pandas as pd
 import pyarrow as pa
 
-from raadata.decode import MEASUREMENTS_SCHEMA, STATISTICS_SCHEMA
-from raadata.export import (
+from raadata._decode import MEASUREMENTS_SCHEMA, STATISTICS_SCHEMA
+from raadata._export import (
     PARTITION_KEYS,
     ExportResult,
     ExportSpec,
     check_partition_by,
     export_dataset,
 )
-from raadata.fetch import Pull, Result, WireFormats, rows_per_uuid, run
-from raadata.frames import (
+from raadata._fetch import Pull, Result, WireFormats, rows_per_uuid, run
+from raadata._frames import (
     WideBuilder,
     long_frame,
     metadata_frame,
@@ -37,10 +37,10 @@ from raadata.frames import (
     statistics_wide_frame,
     unique_labels,
 )
-from raadata.http import Transport
-from raadata.planning import ASSUMED_HZ, Density, Task, Unit, WindowCursor, pack
-from raadata.report import PullReport
-from raadata.resolve import (
+from raadata._http import Transport
+from raadata._planning import ASSUMED_HZ, Density, Task, Unit, WindowCursor, pack
+from raadata._report import PullReport
+from raadata._resolve import (
     LABEL_KINDS,
     LabelKind,
     MetadataCache,
@@ -48,8 +48,8 @@ from raadata.resolve import (
     fetch_metadata,
     resolve,
 )
-from raadata.selectors import Selector, parse_selectors
-from raadata.timerange import (
+from raadata._selectors import Selector, parse_selectors
+from raadata._timerange import (
     TimeInput,
     TimeRange,
     format_duration,
@@ -478,7 +478,7 @@ def default_client() -> TimeSeriesAPI:
 
     Reusing it keeps the token and the metadata cache across calls in a notebook.
     """
-    from raadata.client import Client
+    from raadata._client import Client
 
     key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("RAADATA_")))
     with _default_lock:

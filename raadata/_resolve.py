@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from raadata.decode import JSON, decode_metadata
-from raadata.http import Transport
-from raadata.selectors import Selector
+from raadata._decode import JSON, decode_metadata
+from raadata._http import Transport
+from raadata._selectors import Selector
 
 LabelKind = Literal["domain", "uuid", "name"]
 LABEL_KINDS: tuple[str, ...] = ("domain", "uuid", "name")

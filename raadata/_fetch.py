@@ -1,7 +1,7 @@
 """The fetch engine: run a pull's requests concurrently and yield Arrow tables as they finish.
 
 One generator, :func:`run`, serves every consumer (frames, ``iter_frames``, export). It
-hands windows from :class:`~raadata.planning.WindowCursor` objects to a thread pool,
+hands windows from :class:`~raadata._planning.WindowCursor` objects to a thread pool,
 splits a request whose response is too large, lowers its concurrency after a 429 and
 raises it again as requests succeed, and negotiates the wire format (Parquet, then NDJSON,
 then JSON) once per client.
@@ -22,13 +22,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
 
-from raadata.decode import JSON, NDJSON, PARQUET, decode_measurements, decode_statistics
-from raadata.errors import BadRequestError, NotAcceptableError, ResponseTooLargeError
-from raadata.frames import drop_exact_duplicates
-from raadata.http import RetryEvent, Transport
-from raadata.planning import Density, Task, Unit, WindowCursor
-from raadata.report import PullReport
-from raadata.timerange import format_instant
+from raadata._decode import JSON, NDJSON, PARQUET, decode_measurements, decode_statistics
+from raadata._errors import BadRequestError, NotAcceptableError, ResponseTooLargeError
+from raadata._frames import drop_exact_duplicates
+from raadata._http import RetryEvent, Transport
+from raadata._planning import Density, Task, Unit, WindowCursor
+from raadata._report import PullReport
+from raadata._timerange import format_instant
 
 Kind = Literal["measurements", "statistics"]
 

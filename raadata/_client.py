@@ -6,10 +6,10 @@ import os
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from raadata.auth import Identity
-from raadata.config import Secret, Settings, settings_from
-from raadata.http import Transport
-from raadata.timeseries import TimeSeriesAPI
+from raadata._auth import Identity
+from raadata._config import Secret, Settings, settings_from
+from raadata._http import Transport
+from raadata._timeseries import TimeSeriesAPI
 
 __all__ = ["Client"]
 
@@ -63,7 +63,7 @@ class Client(TimeSeriesAPI):
     ) -> Client:
         """A client configured from ``env`` (default ``os.environ``) and the profile file.
 
-        ``overrides`` take the same names as :func:`raadata.config.settings_from`.
+        ``overrides`` take the same names as :func:`raadata._config.settings_from`.
         """
         settings = settings_from(os.environ if env is None else env, profile=profile, **overrides)
         return cls.from_settings(settings, max_workers=max_workers, progress=progress)
@@ -72,7 +72,7 @@ class Client(TimeSeriesAPI):
     def from_settings(
         cls, settings: Settings, *, max_workers: int = 8, progress: bool | None = None
     ) -> Client:
-        """A client for ready-made :class:`~raadata.config.Settings`."""
+        """A client for ready-made :class:`~raadata._config.Settings`."""
         client = cls.__new__(cls)
         client._setup(settings, max_workers, progress)
         return client

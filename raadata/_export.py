@@ -31,13 +31,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from raadata._version import __version__
-from raadata.errors import RaadataError
-from raadata.fetch import Pull, WireFormats, rows_per_uuid, run
-from raadata.http import Transport
-from raadata.planning import Unit, day_units, pack
-from raadata.report import PullReport
-from raadata.resolve import SeriesInfo
-from raadata.timerange import TimeRange, format_instant
+from raadata._errors import RaadataError
+from raadata._fetch import Pull, WireFormats, rows_per_uuid, run
+from raadata._http import Transport
+from raadata._planning import Unit, day_units, pack
+from raadata._report import PullReport
+from raadata._resolve import SeriesInfo
+from raadata._timerange import TimeRange, format_instant
 
 SIDECAR = "_raadata.json"
 MANIFEST = "_manifest.jsonl"

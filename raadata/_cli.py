@@ -19,7 +19,7 @@ import click
 import pandas as pd
 
 from raadata._version import __version__
-from raadata.errors import RaadataError
+from raadata._errors import RaadataError
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("table", "csv", "parquet", "json")
@@ -76,7 +76,7 @@ def main(ctx: click.Context, /, **options: Any) -> None:
 
 def make_client(ctx: click.Context) -> Any:
     """A Client from the group's flags, the environment and the profile."""
-    from raadata.client import Client
+    from raadata._client import Client
 
     options = dict(ctx.find_root().obj or {})
     overrides = {
@@ -362,7 +362,7 @@ def demo(out: str, hours: int) -> None:
     Example:
       raadata demo --hours 6
     """
-    from raadata.demo import run_demo
+    from raadata._demo import run_demo
 
     run_demo(Path(out), hours=hours, echo=click.echo)
 

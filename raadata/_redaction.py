@@ -3,7 +3,7 @@
 What is masked (by :func:`redact`, with ``***``):
 
 * every text passed to :func:`remember_secret`: the client secret (each
-  :class:`~raadata.config.Secret` registers itself) and each access token as it arrives;
+  :class:`~raadata._config.Secret` registers itself) and each access token as it arrives;
 * the credentials of ``Authorization: Basic ...``/``Bearer ...`` headers, wherever they
   appear (dict reprs, raw headers, prose); the scheme word is kept;
 * the values of ``access_token``, ``refresh_token``, ``id_token``, ``client_secret``,
@@ -13,10 +13,10 @@ What is masked (by :func:`redact`, with ``***``):
 Where it applies:
 
 * **logs, at any level**: :func:`install_log_redaction` (called by each
-  :class:`~raadata.auth.TokenProvider`) puts a filter on the ``requests_oauthlib``,
+  :class:`~raadata._auth.TokenProvider`) puts a filter on the ``requests_oauthlib``,
   ``oauthlib``, ``urllib3``, ``requests`` and ``raadata`` loggers and every existing logger
   under them, which rewrites each record's message before any handler sees it;
-* **exception text**: :class:`~raadata.errors.ApiError` messages and the one-line reasons of
+* **exception text**: :class:`~raadata._errors.ApiError` messages and the one-line reasons of
   transport failures pass through :func:`redact`;
 * **reprs**: objects holding credentials mask them in their own ``repr`` (``Secret``,
   ``Settings``, ``TokenProvider``, the bearer auth) and refuse to be pickled.

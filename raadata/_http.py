@@ -2,7 +2,7 @@
 
 Reads (GET, and POST to a ``.../query`` endpoint, which only reads) are retried on 429,
 500, 502, 503, 504 and connection failures with exponential backoff and jitter, honouring
-``Retry-After`` (see :mod:`raadata.retry`). A 401 drops the token and the request is sent
+``Retry-After`` (see :mod:`raadata._retry`). A 401 drops the token and the request is sent
 once more with a fresh one; 403 is never retried. The bearer token is attached only to
 requests for the API's own origin, also across redirects.
 """
@@ -22,9 +22,9 @@ from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from raadata._version import __version__
-from raadata.auth import TokenProvider
-from raadata.config import Settings
-from raadata.errors import (
+from raadata._auth import TokenProvider
+from raadata._config import Settings
+from raadata._errors import (
     ApiError,
     AuthenticationError,
     RaadataError,
@@ -33,7 +33,7 @@ from raadata.errors import (
     describe,
     error_for_response,
 )
-from raadata.retry import RetryPolicy, is_transient, retry_stop, retry_wait
+from raadata._retry import RetryPolicy, is_transient, retry_stop, retry_wait
 
 __all__ = ["USER_AGENT", "RetryEvent", "Transport"]
 
@@ -179,9 +179,9 @@ class Transport:
     ) -> requests.Response:
         """Send one request and return the read response (2xx), retrying reads.
 
-        Non-2xx after retries raises an :class:`~raadata.errors.ApiError` subclass; no
-        answer raises :class:`~raadata.errors.TransportError`. With ``split_on_too_large``,
-        413/502/504 and read timeouts raise :class:`~raadata.errors.ResponseTooLargeError`
+        Non-2xx after retries raises an :class:`~raadata._errors.ApiError` subclass; no
+        answer raises :class:`~raadata._errors.TransportError`. With ``split_on_too_large``,
+        413/502/504 and read timeouts raise :class:`~raadata._errors.ResponseTooLargeError`
         at once. ``on_retry`` is called before each retry's sleep. ``timeout`` in seconds.
         """
         method = method.upper()

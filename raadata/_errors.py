@@ -16,7 +16,7 @@
         └── ServerError              5xx
 
 Messages never hold secrets or tokens: URLs lose any user-info part and server text passes
-through :func:`raadata.redaction.redact`.
+through :func:`raadata._redaction.redact`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from raadata.redaction import redact
+from raadata._redaction import redact
 
 __all__ = [
     "ApiError",

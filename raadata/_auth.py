@@ -9,9 +9,9 @@ else the JWT ``exp``, else 3600 s; the token is re-fetched ``min(60 s, lifetime 
 before it ends.
 
 requests-oauthlib logs Basic credentials and tokens at DEBUG; each provider installs the
-log filter of :mod:`raadata.redaction`, which masks them, and registers each token it
+log filter of :mod:`raadata._redaction`, which masks them, and registers each token it
 receives there. Transient failures of the token request are retried per
-:mod:`raadata.retry` (:data:`TOKEN_RETRY`).
+:mod:`raadata._retry` (:data:`TOKEN_RETRY`).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from requests_oauthlib import OAuth2Session
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from raadata._version import __version__
-from raadata.config import Secret, Settings, is_loopback_url
-from raadata.errors import (
+from raadata._config import Secret, Settings, is_loopback_url
+from raadata._errors import (
     ApiError,
     AuthenticationError,
     ConfigurationError,
@@ -44,8 +44,8 @@ from raadata.errors import (
     describe,
     error_for_response,
 )
-from raadata.redaction import install_log_redaction, remember_secret
-from raadata.retry import RetryPolicy, is_transient, retry_stop, retry_wait
+from raadata._redaction import install_log_redaction, remember_secret
+from raadata._retry import RetryPolicy, is_transient, retry_stop, retry_wait
 
 __all__ = [
     "DEFAULT_LIFETIME",

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from raadata.errors import ConfigurationError
-from raadata.redaction import remember_secret
+from raadata._errors import ConfigurationError
+from raadata._redaction import remember_secret
 
 __all__ = [
     "DEFAULT_API_URL",

@@ -1,13 +1,13 @@
 """Retry policy: which failures are retried, how long to wait between tries, when to stop.
 
-Retried (:func:`is_transient`): 429 (:class:`~raadata.errors.RateLimitedError`), 500, 502,
-503 and 504 (:class:`~raadata.errors.ServerError`), and a
-:class:`~raadata.errors.TransportError` whose cause is a ``requests.ConnectionError``
+Retried (:func:`is_transient`): 429 (:class:`~raadata._errors.RateLimitedError`), 500, 502,
+503 and 504 (:class:`~raadata._errors.ServerError`), and a
+:class:`~raadata._errors.TransportError` whose cause is a ``requests.ConnectionError``
 (connection refused, reset or lost, connect timeout) or a broken chunked body. Not retried:
-other statuses (401 gets its own single re-fetch of the token in :mod:`raadata.http`, 403 is
+other statuses (401 gets its own single re-fetch of the token in :mod:`raadata._http`, 403 is
 final), TLS errors (``SSLError``) and ``requests.ReadTimeout`` (no answer within the read
 timeout would most likely repeat). Which *requests* are retried is the caller's choice:
-:mod:`raadata.http` retries reads only, :mod:`raadata.auth` the token request.
+:mod:`raadata._http` retries reads only, :mod:`raadata._auth` the token request.
 
 Waits (:meth:`RetryPolicy.wait`): exponential backoff with jitter, uniform in ``[b/2, b]``
 where ``b = min(backoff_max, backoff_initial * 2**(n-1))`` before retry ``n``, so that many
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import requests
 from tenacity import RetryCallState
 
-from raadata.errors import RateLimitedError, ServerError, TransportError
+from raadata._errors import RateLimitedError, ServerError, TransportError
 
 __all__ = ["RetryPolicy", "is_transient", "retry_stop", "retry_wait"]
 

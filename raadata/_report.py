@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-from raadata.planning import Task
+from raadata._planning import Task
 
 
 @dataclass
