@@ -1,6 +1,5 @@
 """raadata: maritime sensor time series from the Raa Labs API (Prism) into pandas and Parquet."""
 
-from raadata._version import __version__
 from raadata._auth import Identity
 from raadata._client import Client
 from raadata._config import Settings
@@ -22,6 +21,7 @@ from raadata._export import ExportConflictError, ExportResult
 from raadata._report import PullReport
 from raadata._resolve import SeriesInfo
 from raadata._timeseries import Plan, get_series
+from raadata._version import __version__
 
 __all__ = [
     "ApiError",

@@ -31,7 +31,6 @@ from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from raadata._version import __version__
 from raadata._config import Secret, Settings, is_loopback_url
 from raadata._errors import (
     ApiError,
@@ -46,6 +45,7 @@ from raadata._errors import (
 )
 from raadata._redaction import install_log_redaction, remember_secret
 from raadata._retry import RetryPolicy, is_transient, retry_stop, retry_wait
+from raadata._version import __version__
 
 __all__ = [
     "DEFAULT_LIFETIME",

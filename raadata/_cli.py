@@ -18,8 +18,8 @@ from typing import Any, TypeVar, cast
 import click
 import pandas as pd
 
-from raadata._version import __version__
 from raadata._errors import RaadataError
+from raadata._version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("table", "csv", "parquet", "json")

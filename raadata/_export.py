@@ -30,7 +30,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from raadata._version import __version__
 from raadata._errors import RaadataError
 from raadata._fetch import Pull, WireFormats, rows_per_uuid, run
 from raadata._http import Transport
@@ -38,6 +37,7 @@ from raadata._planning import Unit, day_units, pack
 from raadata._report import PullReport
 from raadata._resolve import SeriesInfo
 from raadata._timerange import TimeRange, format_instant
+from raadata._version import __version__
 
 SIDECAR = "_raadata.json"
 MANIFEST = "_manifest.jsonl"

@@ -21,7 +21,6 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from raadata._version import __version__
 from raadata._auth import TokenProvider
 from raadata._config import Settings
 from raadata._errors import (
@@ -34,6 +33,7 @@ from raadata._errors import (
     error_for_response,
 )
 from raadata._retry import RetryPolicy, is_transient, retry_stop, retry_wait
+from raadata._version import __version__
 
 __all__ = ["USER_AGENT", "RetryEvent", "Transport"]
 
