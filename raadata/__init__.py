@@ -1,13 +1,20 @@
-"""raadata: maritime sensor time series from the Raa Labs API (Prism) into pandas and Parquet."""
+"""raadata: maritime sensor time series from the Raa Labs API (Prism) into pandas and Parquet.
 
-from raadata._auth import Identity
-from raadata._client import Client
-from raadata._config import Settings
+The public surface is what this module exports (``__all__``); every other module is
+private. ``Client`` and ``get_series`` load pandas and pyarrow on first use, so that
+``import raadata`` (and its errors) stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from raadata._errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    ExportConflictError,
     NotAcceptableError,
     NotFoundError,
     PermissionDeniedError,
@@ -17,11 +24,17 @@ from raadata._errors import (
     ServerError,
     TransportError,
 )
-from raadata._export import ExportConflictError, ExportResult
-from raadata._report import PullReport
-from raadata._resolve import SeriesInfo
-from raadata._timeseries import Plan, get_series
 from raadata._version import __version__
+
+if TYPE_CHECKING:
+    from raadata._auth import Identity
+    from raadata._client import Client, get_series
+    from raadata._config import Settings
+    from raadata._export import ExportResult
+    from raadata._pulls import Plan
+    from raadata._query import QueryOptions
+    from raadata._report import PullReport
+    from raadata._resolve import SeriesInfo
 
 __all__ = [
     "ApiError",
@@ -37,6 +50,7 @@ __all__ = [
     "PermissionDeniedError",
     "Plan",
     "PullReport",
+    "QueryOptions",
     "RaadataError",
     "RateLimitedError",
     "ResponseTooLargeError",
@@ -47,3 +61,31 @@ __all__ = [
     "__version__",
     "get_series",
 ]
+
+_LAZY = {
+    "Client": "raadata._client",
+    "get_series": "raadata._client",
+    "Identity": "raadata._auth",
+    "Settings": "raadata._config",
+    "ExportResult": "raadata._export",
+    "Plan": "raadata._pulls",
+    "QueryOptions": "raadata._query",
+    "PullReport": "raadata._report",
+    "SeriesInfo": "raadata._resolve",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the heavy public names (pandas, pyarrow behind them) on first access."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'raadata' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,20 +1,55 @@
-"""raadata.Client: configuration, the HTTP transport and the caller's identity."""
+"""raadata.Client: configuration, the HTTP transport, the caller's identity and the data calls.
+
+Every data call validates its arguments into a :class:`~raadata._query.Query` first (a
+``ValueError``/``TypeError`` before any request), resolves selectors to readable series
+through metadata, plans requests and runs them (:mod:`raadata._pulls`) and shapes frames
+(:mod:`raadata._frames`). Time arguments: naive means UTC; ranges are half-open
+``[start, end)``; ``since``/``last`` are durations such as ``"6hours"`` or ``"1day"``.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any, NoReturn
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, NoReturn, Unpack
+
+import pandas as pd
 
 from raadata._auth import Identity
 from raadata._config import Secret, Settings, settings_from
+from raadata._export import (
+    PARTITION_KEYS,
+    ExportResult,
+    ExportSpec,
+    check_partition_by,
+    export_dataset,
+)
+from raadata._frames import metadata_frame, statistics_wide_frame, unique_labels
 from raadata._http import Transport
-from raadata._timeseries import TimeSeriesAPI
+from raadata._planning import Pull
+from raadata._pulls import Plan, Puller, Started
+from raadata._query import (
+    Query,
+    QueryOptions,
+    SelectorInput,
+    Shape,
+    check_choice,
+    measurements_pull,
+    positive_int,
+    statistics_pull,
+)
+from raadata._report import PullReport
+from raadata._resolve import SeriesInfo, fetch_metadata
+from raadata._selectors import parse_selectors
+from raadata._timerange import TimeInput, format_instant
 
-__all__ = ["Client"]
+__all__ = ["Client", "get_series"]
 
 
-class Client(TimeSeriesAPI):
+class Client:
     """A connection to Prism for one client id.
 
     Arguments not given are filled from ``RAADATA_*`` environment variables and then from
@@ -28,7 +63,8 @@ class Client(TimeSeriesAPI):
     settings: Settings
     transport: Transport
     max_workers: int
-    progress: bool | None
+    last_report: PullReport | None
+    """The report of the latest pull (requests, retries, rows per series, elapsed)."""
 
     def __init__(
         self,
@@ -63,7 +99,9 @@ class Client(TimeSeriesAPI):
     ) -> Client:
         """A client configured from ``env`` (default ``os.environ``) and the profile file.
 
-        ``overrides`` take the same names as :func:`raadata._config.settings_from`.
+        ``overrides`` take the names of the arguments of :class:`Client` (``client_id``,
+        ``client_secret``, ``environment``, ``api_url``, ``token_url``, ``api_version``,
+        ``timeout``).
         """
         settings = settings_from(os.environ if env is None else env, profile=profile, **overrides)
         return cls.from_settings(settings, max_workers=max_workers, progress=progress)
@@ -78,14 +116,193 @@ class Client(TimeSeriesAPI):
         return client
 
     def _setup(self, settings: Settings, max_workers: int, progress: bool | None) -> None:
-        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-            raise ValueError(f"max_workers must be a positive int, got {max_workers!r}")
+        positive_int("max_workers", max_workers)
         self.settings = settings
         self.max_workers = max_workers
-        self.progress = progress
         # two connections per worker: data requests plus metadata look-ups running beside them
         self.transport = Transport(settings, pool_size=max(16, 2 * max_workers))
-        self._init_timeseries()
+        self.last_report = None
+        self._puller = Puller(self.transport, max_workers, progress)
+
+    @property
+    def progress(self) -> bool | None:
+        """Progress bars on long pulls: ``True``, ``False``, or ``None`` (when watched)."""
+        return self._puller.progress
+
+    @progress.setter
+    def progress(self, value: bool | None) -> None:
+        self._puller.progress = value
+
+    # -- data -----------------------------------------------------------------------------
+
+    def series(self, selectors: SelectorInput, *, domain: str | None = None) -> list[SeriesInfo]:
+        """The readable series the selectors name (resolved through metadata, cached)."""
+        return self._puller.series(parse_selectors(selectors, domain))
+
+    def measurements(
+        self,
+        selectors: SelectorInput,
+        start: TimeInput | None = None,
+        end: TimeInput | None = None,
+        *,
+        shape: Shape = "wide",
+        **options: Unpack[QueryOptions],
+    ) -> pd.DataFrame:
+        """Raw points of every readable series the selectors name, over ``[start, end)``.
+
+        ``shape="wide"``: a UTC ``DatetimeIndex`` named ``timestamp`` and one float64 column
+        per series. ``shape="long"``: columns ``timestamp``, ``series``, ``id`` (UUID),
+        ``value``. Column labels are the ids in the queried domain (``labels="domain"``),
+        the UUIDs (``"uuid"``) or the metadata names (``"name"``). Units are in
+        ``df.attrs["units"]``; the pull report is ``client.last_report`` (and, as a
+        plain dict, ``df.attrs["report"]``). Other options: :class:`~raadata.QueryOptions`.
+        """
+        check_choice("shape", shape, ("wide", "long"))
+        query = Query.build(selectors, start, end, options)
+        started = self._start(query, measurements_pull(query.target_points))
+        frame = self._puller.long(started) if shape == "long" else self._puller.wide(started)
+        frame.attrs["report"] = started.report.as_dict()
+        return frame
+
+    def statistics(
+        self,
+        selectors: SelectorInput,
+        start: TimeInput | None = None,
+        end: TimeInput | None = None,
+        *,
+        aggregations: str | Iterable[str] = "avg",
+        window: str | timedelta = "1m",
+        shape: Shape = "wide",
+        **options: Unpack[QueryOptions],
+    ) -> pd.DataFrame:
+        """Aggregates per epoch-aligned UTC window (``window``, default one minute).
+
+        Each row's timestamp is its window's start; empty windows are left out. Wide: one
+        column per (series, aggregation), a single level when one of the two is unique.
+        Long: ``timestamp``, ``series``, ``id``, ``aggregation``, ``value``.
+        """
+        check_choice("shape", shape, ("wide", "long"))
+        query = Query.build(selectors, start, end, options)
+        pull = statistics_pull(aggregations, window, query.target_points)
+        started = self._start(query, pull)
+        frame = self._puller.long(started)
+        if shape == "wide":
+            frame = _in_requested_order(statistics_wide_frame(frame), pull.aggregations)
+        frame.attrs["report"] = started.report.as_dict()
+        return frame
+
+    def metadata(
+        self, selectors: SelectorInput, *, domain: str | None = None, verbose: bool = False
+    ) -> pd.DataFrame:
+        """One row per series (a domain id shared by two series gives two rows).
+
+        Columns: ``series`` (the id in the queried domain), ``domain``, the metadata
+        fields (``name``, ``uom``, ``timeSeriesId``, ...) and ``mapsTo.<domain>``.
+        """
+        parsed = parse_selectors(selectors, domain)
+        cache = self._puller.metadata
+        frames = [
+            metadata_frame(fetch_metadata(self.transport, s, cache, verbose=verbose), s.domain)
+            for s in parsed
+        ]
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+    def iter_frames(
+        self,
+        selectors: SelectorInput,
+        start: TimeInput | None = None,
+        end: TimeInput | None = None,
+        **options: Unpack[QueryOptions],
+    ) -> Iterator[pd.DataFrame]:
+        """Long frames of raw points, one per finished request, in completion order.
+
+        For pulls bigger than memory: each frame holds one request's rows (some series
+        over one window), sorted by series then time. Arguments are checked at the call;
+        series are resolved when iteration starts.
+        """
+        query = Query.build(selectors, start, end, options)
+        pull = measurements_pull(query.target_points)
+
+        def frames() -> Iterator[pd.DataFrame]:
+            yield from self._puller.frames(self._start(query, pull))
+
+        return frames()
+
+    def export(
+        self,
+        selectors: SelectorInput,
+        start: TimeInput | None = None,
+        end: TimeInput | None = None,
+        path: str | os.PathLike[str] = "raadata-export",
+        *,
+        statistics: bool = False,
+        aggregations: str | Iterable[str] = "avg",
+        window: str | timedelta = "1m",
+        partition_by: Iterable[str] = PARTITION_KEYS,
+        overwrite: bool = False,
+        **options: Unpack[QueryOptions],
+    ) -> ExportResult:
+        """Write raw points (or, with ``statistics=True``, aggregates) to a Parquet dataset.
+
+        The dataset at ``path`` is long form (``timestamp`` UTC microseconds, ``series``,
+        ``id``, [``aggregation``], ``value``), partitioned hive-style by vessel and UTC day.
+        Files appear atomically as requests finish; re-running the same call resumes an
+        interrupted export; other arguments into the same directory are refused unless
+        ``overwrite=True``. A ``since``/``last`` range moves with the clock, so resume
+        such an export with the start and end recorded in its ``_raadata.json``.
+        """
+        keys = check_partition_by(partition_by)
+        query = Query.build(selectors, start, end, options)
+        pull = (
+            statistics_pull(aggregations, window, query.target_points)
+            if statistics
+            else measurements_pull(query.target_points)
+        )
+        spec = ExportSpec(
+            kind=pull.kind,
+            selectors=tuple(s.path for s in query.selectors),
+            start=format_instant(query.time_range.start),
+            end=format_instant(query.time_range.end),
+            params=pull.params,
+            partition_by=keys,
+            labels=query.labels,
+            api_version=self.settings.api_version,
+        )
+        series = self._puller.series(query.selectors)
+        names = unique_labels([(info.uuid, info.label(query.labels)) for info in series])
+        result = export_dataset(
+            self.transport,
+            pull,
+            series,
+            query.time_range,
+            Path(path),
+            spec,
+            names,
+            formats=self._puller.formats,
+            max_workers=query.max_workers or self.max_workers,
+            progress=self.progress if query.progress is None else query.progress,
+            overwrite=overwrite,
+        )
+        self.last_report = result.report
+        return result
+
+    def plan(
+        self,
+        selectors: SelectorInput,
+        start: TimeInput | None = None,
+        end: TimeInput | None = None,
+        **options: Unpack[QueryOptions],
+    ) -> Plan:
+        """A dry run of :meth:`measurements`: series and requests, no data fetched."""
+        query = Query.build(selectors, start, end, options)
+        return self._puller.plan(query, measurements_pull(query.target_points))
+
+    def _start(self, query: Query, pull: Pull) -> Started:
+        started = self._puller.start(query, pull)
+        self.last_report = started.report
+        return started
+
+    # -- identity and lifetime ------------------------------------------------------------
 
     def whoami(self) -> Identity:
         """Client id, scopes (from the token's claims) and token expiry; fetches a token
@@ -116,3 +333,51 @@ class Client(TimeSeriesAPI):
             "a raadata.Client holds credentials and open connections and cannot be pickled; "
             "create one in each process instead (e.g. raadata.Client.from_env())"
         )
+
+
+def _in_requested_order(frame: pd.DataFrame, aggregations: tuple[str, ...]) -> pd.DataFrame:
+    """Aggregation columns in the order the caller asked for them."""
+    order = list(aggregations)
+    if frame.columns.nlevels == 2:
+        return frame.reindex(columns=order, level=1)
+    if set(frame.columns) <= set(order):
+        return frame[[name for name in order if name in frame.columns]]
+    return frame
+
+
+_default: dict[tuple[tuple[str, str], ...], Client] = {}
+_default_lock = threading.Lock()
+
+
+def default_client() -> Client:
+    """``Client.from_env()``, kept while the ``RAADATA_*`` environment stays the same.
+
+    Reusing it keeps the token and the metadata cache across calls in a notebook; a client
+    made for an older environment is closed when the environment changes.
+    """
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("RAADATA_")))
+    with _default_lock:
+        if key not in _default:
+            for old in _default.values():
+                old.close()
+            _default.clear()
+            _default[key] = Client.from_env()
+        return _default[key]
+
+
+def get_series(
+    selectors: SelectorInput,
+    start: TimeInput | None = None,
+    end: TimeInput | None = None,
+    *,
+    client: Client | None = None,
+    shape: Shape = "wide",
+    **options: Unpack[QueryOptions],
+) -> pd.DataFrame:
+    """Raw points of the selected series over ``[start, end)`` (UTC) as a DataFrame.
+
+    Wide by default (UTC ``DatetimeIndex`` named ``timestamp``, one column per series);
+    ``shape="long"`` for ``timestamp, series, id, value``. Takes every option of
+    :meth:`Client.measurements`. Uses ``client`` or ``Client.from_env()``.
+    """
+    return (client or default_client()).measurements(selectors, start, end, shape=shape, **options)

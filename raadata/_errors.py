@@ -4,6 +4,7 @@
 
     RaadataError
     ├── ConfigurationError (also ValueError)  missing/contradictory settings
+    ├── ExportConflictError (also ValueError) the output holds another export or writer
     ├── TransportError                        connection failure / timeout after retries
     └── ApiError(status, method, url, message, request_id)
         ├── BadRequestError          400
@@ -36,6 +37,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "ExportConflictError",
     "NotAcceptableError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -59,6 +61,11 @@ class RaadataError(Exception):
 
 class ConfigurationError(RaadataError, ValueError):
     """A setting is missing or contradictory; the message names it and how to provide it."""
+
+
+class ExportConflictError(RaadataError, ValueError):
+    """The output directory holds a different export (or another writer); the message says
+    how to go on: another path, the original arguments, or ``overwrite``."""
 
 
 class TransportError(RaadataError):

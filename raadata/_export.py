@@ -30,10 +30,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from raadata._errors import RaadataError
-from raadata._fetch import Pull, WireFormats, rows_per_uuid, run
+from raadata._errors import ExportConflictError
+from raadata._fetch import WireFormats, rows_per_uuid, run
 from raadata._http import Transport
-from raadata._planning import Unit, day_units, pack
+from raadata._planning import Pull, Unit, day_units, pack
 from raadata._report import PullReport
 from raadata._resolve import SeriesInfo
 from raadata._timerange import TimeRange, format_instant
@@ -43,10 +43,6 @@ SIDECAR = "_raadata.json"
 MANIFEST = "_manifest.jsonl"
 PARTITION_KEYS = ("vessel", "date")
 TMP_SUFFIX = ".tmp"
-
-
-class ExportConflictError(RaadataError, ValueError):
-    """The output directory holds a different export; pick another path or overwrite."""
 
 
 @dataclass

@@ -12,12 +12,11 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
@@ -26,11 +25,11 @@ from raadata._decode import JSON, NDJSON, PARQUET, decode_measurements, decode_s
 from raadata._errors import BadRequestError, NotAcceptableError, ResponseTooLargeError
 from raadata._frames import drop_exact_duplicates
 from raadata._http import RetryEvent, Transport
-from raadata._planning import Density, Task, Unit, WindowCursor
+from raadata._planning import Pull, Task, Unit, cursors
 from raadata._report import PullReport
 from raadata._timerange import format_instant
 
-Kind = Literal["measurements", "statistics"]
+__all__ = ["ConcurrencyLimit", "Result", "WireFormats", "fetch_task", "rows_per_uuid", "run"]
 
 
 @dataclass(frozen=True)
@@ -95,17 +94,6 @@ class ConcurrencyLimit:
             if self._successes >= self._value and self._value < self.maximum:
                 self._value += 1
                 self._successes = 0
-
-
-@dataclass(frozen=True)
-class Pull:
-    """What to fetch: the kind, extra query parameters and how to size windows."""
-
-    kind: Kind
-    params: Mapping[str, str]
-    align: pd.Timedelta
-    points_per_series_second: float
-    target_points: int
 
 
 def fetch_task(
@@ -182,16 +170,8 @@ def run(
     Closing the generator early (or an error, or Ctrl-C) cancels what has not started and
     does not wait for requests in flight. Errors other than "too large" propagate at once.
     """
-    if max_workers < 1:
-        raise ValueError(f"max_workers must be at least 1, got {max_workers}")
     started = time.perf_counter()
-    densities: dict[tuple[str, ...], Density] = {}
-    cursors = []
-    for index, unit in enumerate(units):
-        density = densities.setdefault(
-            unit.uuids, Density(assumed=pull.points_per_series_second * len(unit.uuids))
-        )
-        cursors.append(WindowCursor(unit, index, density, pull.target_points, pull.align))
+    walkers = cursors(units, pull)
     pending = [0] * len(units)  # tasks handed out (queued or in flight) and not finished
     retry_queue: list[Task] = []
     limit = ConcurrencyLimit(max_workers)
@@ -205,8 +185,8 @@ def run(
         nonlocal next_cursor
         if retry_queue:
             return retry_queue.pop()
-        while next_cursor < len(cursors):
-            task = cursors[next_cursor].next_task()
+        while next_cursor < len(walkers):
+            task = walkers[next_cursor].next_task()
             if task is not None:
                 pending[task.unit] += 1
                 return task
@@ -230,20 +210,19 @@ def run(
                     halves = task.split(pull.align)
                     if halves is None:
                         raise
-                    cursors[task.unit].density.shrink()
+                    walkers[task.unit].density.shrink()
                     report.splits += 1
                     pending[task.unit] += 1
                     retry_queue.extend(halves)
                     continue
                 pending[task.unit] -= 1
                 report.points += table.num_rows
-                report.tasks.append(task)
-                cursors[task.unit].density.observe(table.num_rows, task.seconds)
+                walkers[task.unit].density.observe(table.num_rows, task.seconds)
                 bar.set_postfix_str(
                     f"{report.points:,} points, {report.requests} requests", refresh=False
                 )
                 bar.update(round(task.seconds * len(task.uuids)))
-                unit_done = cursors[task.unit].done and pending[task.unit] == 0
+                unit_done = walkers[task.unit].done and pending[task.unit] == 0
                 yield Result(task, table, unit_done)
     finally:  # on an error or Ctrl-C, do not wait for requests still in flight
         pool.shutdown(wait=not in_flight, cancel_futures=True)

@@ -16,14 +16,55 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pandas as pd
+
+from raadata._timerange import format_duration
+
+__all__ = [
+    "ASSUMED_HZ",
+    "MAX_SERIES_PER_REQUEST",
+    "Density",
+    "Kind",
+    "Pull",
+    "Task",
+    "Unit",
+    "WindowCursor",
+    "cursors",
+    "day_units",
+    "pack",
+]
+
+Kind = Literal["measurements", "statistics"]
 
 MAX_SERIES_PER_REQUEST = 100
 """The API's limit on selectors in one POST /query body."""
 
 ASSUMED_HZ = 1.0
 """Points per second per series assumed before anything is observed (the densest sandbox rate)."""
+
+
+@dataclass(frozen=True)
+class Pull:
+    """What to fetch: the kind, how to size windows, and the aggregations of statistics.
+
+    ``align`` is the grid window ends sit on (1 s for measurements, the aggregation window
+    for statistics); ``points_per_series_second`` the density assumed before any response.
+    """
+
+    kind: Kind
+    align: pd.Timedelta
+    points_per_series_second: float
+    target_points: int
+    aggregations: tuple[str, ...] = ()
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Query parameters besides the time range (``aggregation``, ``window``)."""
+        if self.kind != "statistics":
+            return {}
+        return {"aggregation": ",".join(self.aggregations), "window": format_duration(self.align)}
 
 
 @dataclass(frozen=True)
@@ -57,7 +98,7 @@ class Task:
         Time cuts stay on the ``align`` grid (epoch-aligned). ``None`` when the task cannot
         be split further (one series over one grid step).
         """
-        mid = floor_to(self.start + (self.end - self.start) / 2, align)
+        mid = (self.start + (self.end - self.start) / 2).floor(align)
         half = self.estimated_points // 2
         if self.start < mid < self.end:
             return (
@@ -71,11 +112,6 @@ class Task:
                 Task(self.uuids[cut:], self.start, self.end, self.unit, half),
             )
         return None
-
-
-def floor_to(ts: pd.Timestamp, step: pd.Timedelta) -> pd.Timestamp:
-    """``ts`` rounded down to a multiple of ``step`` counted from the Unix epoch (UTC)."""
-    return ts.floor(step)
 
 
 def pack(uuids: Sequence[str], size: int = MAX_SERIES_PER_REQUEST) -> list[tuple[str, ...]]:
@@ -175,11 +211,23 @@ class WindowCursor:
         rate = self.density.per_second()
         seconds = self.target_points * self.density.scale / rate
         length = pd.Timedelta(seconds=min(seconds, 1e9))
-        end = floor_to(self.position + length, self.align)
+        end = (self.position + length).floor(self.align)  # epoch-aligned grid (UTC)
         if end <= self.position:
-            end = floor_to(self.position, self.align) + self.align
+            end = self.position.floor(self.align) + self.align
         end = min(end, self.unit.end)
         estimate = round(rate * (end - self.position).total_seconds())
         task = Task(self.unit.uuids, self.position, end, self.index, estimate)
         self.position = end
         return task
+
+
+def cursors(units: Sequence[Unit], pull: Pull) -> list[WindowCursor]:
+    """One cursor per unit; units of the same batch share one :class:`Density`."""
+    densities: dict[tuple[str, ...], Density] = {}
+    found = []
+    for index, unit in enumerate(units):
+        density = densities.setdefault(
+            unit.uuids, Density(assumed=pull.points_per_series_second * len(unit.uuids))
+        )
+        found.append(WindowCursor(unit, index, density, pull.target_points, pull.align))
+    return found

@@ -6,16 +6,13 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-from raadata._planning import Task
-
 
 @dataclass
 class PullReport:
     """Counters of one pull (``Client.last_report``; ``DataFrame.attrs["report"]`` holds
     :meth:`as_dict`, so frames still serialise to Parquet and JSON).
 
-    ``elapsed`` is wall-clock seconds; ``bytes`` counts response bodies as received;
-    ``tasks`` lists every request that returned data, in completion order.
+    ``elapsed`` is wall-clock seconds; ``bytes`` counts response bodies as received.
     """
 
     kind: str = "measurements"
@@ -30,7 +27,6 @@ class PullReport:
     elapsed: float = 0.0
     rows_per_series: dict[str, int] = field(default_factory=dict)
     wire_formats: Counter[str] = field(default_factory=Counter)
-    tasks: list[Task] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add_retry(self, status: int | None) -> None:

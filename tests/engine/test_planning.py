@@ -7,7 +7,7 @@ import itertools
 import pandas as pd
 import pytest
 
-from raadata._planning import Density, Task, Unit, WindowCursor, day_units, floor_to, pack
+from raadata._planning import Density, Task, Unit, WindowCursor, day_units, pack
 
 T0 = pd.Timestamp("2025-01-01T00:00:00Z")
 SECOND = pd.Timedelta(seconds=1)
@@ -74,7 +74,7 @@ def test_cursor_covers_range_without_gaps_or_overlap(
     assert tasks[-1].end == unit.end
     for before, after in itertools.pairwise(tasks):
         assert before.end == after.start
-        assert after.start == floor_to(after.start, pd.Timedelta(align))
+        assert after.start == after.start.floor(pd.Timedelta(align))
 
 
 def test_cursor_adapts_to_observed_density() -> None:

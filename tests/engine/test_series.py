@@ -126,7 +126,7 @@ def test_too_large_responses_are_split(sandbox: Sandbox, client: Client) -> None
 @pytest.mark.parametrize("fmt", [PARQUET, NDJSON, JSON])
 def test_every_wire_format_gives_the_same_frame(client: Client, fmt: str) -> None:
     reference = client.measurements("raalabs/IMO1000002/*", "2025-02-01T00:00", "2025-02-01T01:00")
-    client._wire_formats = WireFormats([fmt])
+    client._puller.formats = WireFormats([fmt])
     frame = client.measurements("raalabs/IMO1000002/*", "2025-02-01T00:00", "2025-02-01T01:00")
     assert client.last_report is not None
     assert set(client.last_report.wire_formats) == {fmt}
