@@ -29,14 +29,12 @@ import requests
 from oauthlib.oauth2 import BackendApplicationClient, InsecureTransportError, OAuth2Error
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
-from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from raadata._config import Secret, Settings, is_loopback_url
 from raadata._errors import (
     ApiError,
     AuthenticationError,
     ConfigurationError,
-    RaadataError,
     RateLimitedError,
     ServerError,
     TransportError,
@@ -44,7 +42,7 @@ from raadata._errors import (
     error_for_response,
 )
 from raadata._redaction import install_log_redaction, remember_secret
-from raadata._retry import RetryPolicy, is_transient, retry_stop, retry_wait
+from raadata._retry import RetryPolicy, call_with_retries
 from raadata._version import __version__
 
 __all__ = [
@@ -152,19 +150,32 @@ def _scopes(claims: Mapping[str, Any]) -> tuple[str, ...]:
 # --- the token exchange ----------------------------------------------------------------------
 
 class _TokenSession(OAuth2Session):  # type: ignore[misc]
-    """OAuth2Session for the token exchange that lets plain http through for loopback only.
+    """OAuth2Session that may use plain http for a loopback token URL (the sandbox).
 
-    oauthlib's transport check is global (an environment variable); this allows one
-    session to talk to the sandbox without switching the check off for anything else.
+    The one seam around oauthlib: it refuses ``http://`` token URLs through a process-wide
+    switch (``OAUTHLIB_INSECURE_TRANSPORT``). For a loopback URL, :meth:`fetch_token` lets
+    oauthlib build the request under the ``https://`` spelling and :meth:`request` sends it
+    to the real URL; every other URL passes through untouched.
     """
 
+    _loopback_url: str | None = None
+
+    def fetch_token(self, token_url: str, **kwargs: Any) -> Any:
+        if not (token_url.lower().startswith("http://") and is_loopback_url(token_url)):
+            return super().fetch_token(token_url, **kwargs)
+        self._loopback_url = token_url
+        try:
+            return super().fetch_token("https://" + token_url[len("http://"):], **kwargs)
+        finally:
+            self._loopback_url = None
+
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
-        if url.startswith("http://") and is_loopback_url(url):
-            for key in ("withhold_token", "client_id", "client_secret"):
-                kwargs.pop(key, None)
-            return requests.Session.request(self, method, url, *args, **kwargs)
-        response: requests.Response = super().request(method, url, *args, **kwargs)
-        return response
+        if self._loopback_url is None:
+            response: requests.Response = super().request(method, url, *args, **kwargs)
+            return response
+        for key in ("withhold_token", "client_id", "client_secret"):
+            kwargs.pop(key, None)
+        return requests.Session.request(self, method, self._loopback_url, *args, **kwargs)
 
 
 class TokenProvider:
@@ -203,7 +214,6 @@ class TokenProvider:
         self._current: _Token | None = None
         self._rejected: AuthenticationError | None = None
         self._fetch_count = 0
-        self._fetch_attempts = 0  # in the current fetch
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> TokenProvider:
@@ -303,47 +313,21 @@ class TokenProvider:
     def _session_locked(self) -> OAuth2Session:
         if self._session is None:
             session = self._session_factory()
-            session.register_compliance_hook("access_token_request", self._real_url)
             session.register_compliance_hook("access_token_response", self._check_response)
             self._session = session
         return self._session
 
     def _fetch(self) -> _Token:
-        self._fetch_attempts = 0
-        retrying = Retrying(
-            retry=retry_if_exception(is_transient),
-            wait=retry_wait(self.retry),
-            stop=retry_stop(self.retry),
-            before_sleep=self._log_retry,
-            sleep=self._sleep,
-            reraise=True,
-        )
-        try:
-            return retrying(self._fetch_once)
-        except RaadataError as exc:
-            error = exc
-        if self._fetch_attempts > 1:
-            error.add_note(f"raadata: token request gave up after {self._fetch_attempts} attempts")
-        raise error.with_traceback(None)  # internal retry frames dropped; the cause is kept
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        log.info("token request failed (%s); retry %d in %.1f s", exc, state.attempt_number,
-                 state.upcoming_sleep)
+        return call_with_retries(self._fetch_once, self.retry, what="token request",
+                                 sleep=self._sleep)
 
     def _fetch_once(self) -> _Token:
         session = self._session_locked()
-        # oauthlib refuses http:// token URLs; for loopback the URL is relabelled https here
-        # and turned back by the access_token_request hook (see _TokenSession).
-        label = self.token_url
-        if label.startswith("http://") and is_loopback_url(label):
-            label = "https://" + label[len("http://"):]
         self._fetch_count += 1
-        self._fetch_attempts += 1
         sent_mono, sent_wall = self._clock(), time.time()
         try:
             response: Mapping[str, Any] = session.fetch_token(
-                label,
+                self.token_url,
                 auth=HTTPBasicAuth(self.client_id, self._secret.reveal()),
                 timeout=self.timeout,
             )
@@ -383,11 +367,6 @@ class TokenProvider:
         return _Token(text, claims, mono + lifetime - refresh_margin(lifetime), mono + lifetime,
                       lifetime, expires_at, issued_at)
 
-    def _real_url(
-        self, url: str, headers: dict[str, str], kwargs: dict[str, Any]
-    ) -> tuple[str, dict[str, str], dict[str, Any]]:
-        return self.token_url, headers, kwargs
-
     def _check_response(self, response: requests.Response) -> requests.Response:
         """access_token_response hook: map an error status before oauthlib parses the body."""
         if response.ok:
@@ -395,8 +374,7 @@ class TokenProvider:
         error = error_for_response(response, "POST")
         if isinstance(error, RateLimitedError | ServerError):
             raise error
-        code = error.message.split(":")[0].strip()
-        if error.status == 401 or code in _REJECTED:
+        if error.status == 401 or error.code in _REJECTED:
             message = (f"the token endpoint rejected client id {self.client_id!r}: the credentials "
                        "were rejected and may have been rotated; check RAADATA_CLIENT_ID and "
                        f"RAADATA_CLIENT_SECRET (server said: {error.message})")

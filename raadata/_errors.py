@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -53,10 +54,17 @@ __all__ = [
 ]
 
 _MAX_MESSAGE = 500  # characters of server text kept in an exception
+_CODE_RE = re.compile(r"[a-z][a-z0-9_]{1,63}")  # an OAuth-style error code, e.g. invalid_client
 
 
 class RaadataError(Exception):
-    """Root of every exception raadata raises on purpose."""
+    """Root of every exception raadata raises on purpose.
+
+    ``retried`` is True once a retry loop has given up on this error, so that an outer
+    loop (a data request fetching a token) does not retry it again.
+    """
+
+    retried: bool = False
 
 
 class ConfigurationError(RaadataError, ValueError):
@@ -77,7 +85,9 @@ class ApiError(RaadataError):
 
     ``status`` is the HTTP status (``None`` for a timeout mapped to
     :class:`ResponseTooLargeError`), ``url`` has no credentials, ``message`` is the
-    server's ``error`` text and ``request_id`` the ``x-request-id`` response header.
+    server's ``error`` text (with ``error_description`` if any), ``code`` the bare
+    ``error`` value when it is a short code such as ``invalid_client``, ``request_id`` the
+    ``x-request-id`` response header and ``retry_after`` the ``Retry-After`` hint in seconds.
     """
 
     def __init__(
@@ -88,12 +98,16 @@ class ApiError(RaadataError):
         method: str | None = None,
         url: str | None = None,
         request_id: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.message = redact(message)
         self.status = status
         self.method = method
         self.url = safe_url(url) if url else url
         self.request_id = request_id
+        self.code = code
+        self.retry_after = retry_after
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -111,6 +125,8 @@ class ApiError(RaadataError):
             "method": self.method,
             "url": self.url,
             "request_id": self.request_id,
+            "code": self.code,
+            "retry_after": self.retry_after,
         }
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -148,23 +164,9 @@ class ResponseTooLargeError(ApiError):
 class RateLimitedError(ApiError):
     """429: too many requests. ``retry_after`` is the server's hint in seconds, if any."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
-
-    def _kwargs(self) -> dict[str, Any]:
-        return {**super()._kwargs(), "retry_after": self.retry_after}
-
 
 class ServerError(ApiError):
     """5xx: the server failed. ``retry_after`` is the server's hint in seconds, if any."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
-
-    def _kwargs(self) -> dict[str, Any]:
-        return {**super()._kwargs(), "retry_after": self.retry_after}
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {
@@ -223,15 +225,19 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def _server_message(resp: requests.Response) -> str:
+def _server_message(resp: requests.Response) -> tuple[str, str | None]:
+    """The server's message, and its ``error`` code when that is a short token."""
     text = resp.text if resp.content else ""
     try:
         body = json.loads(text) if text else None
     except ValueError:
         body = None
+    code = None
     if isinstance(body, dict) and "error" in body:
         error = body["error"]
         message = error if isinstance(error, str) else json.dumps(error)
+        if isinstance(error, str) and _CODE_RE.fullmatch(error):
+            code = error
         description = body.get("error_description")
         if isinstance(description, str) and description:
             message = f"{message}: {description}"
@@ -239,7 +245,7 @@ def _server_message(resp: requests.Response) -> str:
         message = " ".join(text.split()) or (resp.reason or "")
     if len(message) > _MAX_MESSAGE:
         message = message[: _MAX_MESSAGE - 1] + "…"
-    return message
+    return message, code
 
 
 def error_for_response(resp: requests.Response, method: str) -> ApiError:
@@ -256,7 +262,7 @@ def error_for_response(resp: requests.Response, method: str) -> ApiError:
         "url": resp.url or (resp.request.url if resp.request is not None else None),
         "request_id": resp.headers.get("x-request-id"),
     }
-    if cls in (RateLimitedError, ServerError):
-        kwargs["retry_after"] = parse_retry_after(resp.headers.get("Retry-After"))
-    return cls(_server_message(resp), **kwargs)
+    message, kwargs["code"] = _server_message(resp)
+    kwargs["retry_after"] = parse_retry_after(resp.headers.get("Retry-After"))
+    return cls(message, **kwargs)
 

@@ -24,9 +24,10 @@ from tqdm import tqdm
 from raadata._decode import JSON, NDJSON, PARQUET, decode_measurements, decode_statistics
 from raadata._errors import BadRequestError, NotAcceptableError, ResponseTooLargeError
 from raadata._frames import drop_exact_duplicates
-from raadata._http import RetryEvent, Transport
+from raadata._http import Transport
 from raadata._planning import Pull, Task, Unit, cursors
 from raadata._report import PullReport
+from raadata._retry import RetryEvent
 from raadata._timerange import format_instant
 
 __all__ = ["ConcurrencyLimit", "Result", "WireFormats", "fetch_task", "rows_per_uuid", "run"]

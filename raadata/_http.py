@@ -12,47 +12,32 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import NoReturn
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from raadata._auth import TokenProvider
 from raadata._config import Settings
 from raadata._errors import (
-    ApiError,
     AuthenticationError,
-    RaadataError,
     ResponseTooLargeError,
     TransportError,
     describe,
     error_for_response,
 )
-from raadata._retry import RetryPolicy, is_transient, retry_stop, retry_wait
+from raadata._retry import RetryEvent, RetryPolicy, call_with_retries
 from raadata._version import __version__
 
-__all__ = ["USER_AGENT", "RetryEvent", "Transport"]
+__all__ = ["USER_AGENT", "Transport"]
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"raadata/{__version__}"
 _SPLIT_STATUSES = (413, 502, 504)
 _Origin = tuple[str, str, int | None]
-
-
-@dataclass(frozen=True)
-class RetryEvent:
-    """A retry about to happen: the failed ``attempt`` (1-based), its HTTP ``status``
-    (``None`` for a connection failure), a short ``reason`` and the ``wait`` in seconds."""
-
-    attempt: int
-    status: int | None
-    reason: str
-    wait: float
 
 
 def origin(url: str) -> _Origin:
@@ -188,52 +173,9 @@ class Transport:
         call = _Call(self, method, self.url(path), params, json, accept, split_on_too_large,
                      timeout if timeout is not None else self.settings.timeout)
         if not _is_read(method, path):
-            try:
-                return call()
-            except _Final as final:
-                error = final.error
-            raise error.with_traceback(None)
-
-        def before_sleep(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome else None
-            status = exc.status if isinstance(exc, ApiError) else None
-            event = RetryEvent(state.attempt_number, status, _reason(exc), state.upcoming_sleep)
-            log.info("%s %s failed (%s); retry %d in %.1f s", method, call.url, event.reason,
-                     event.attempt, event.wait)
-            if on_retry is not None:
-                on_retry(event)
-
-        retrying = Retrying(
-            retry=retry_if_exception(is_transient),
-            wait=retry_wait(self.retry),
-            stop=retry_stop(self.retry),
-            before_sleep=before_sleep,
-            sleep=self._sleep,
-            reraise=True,
-        )
-        try:
-            return retrying(call)
-        except _Final as final:
-            error = final.error
-        except RaadataError as exc:
-            error = exc
-            if call.attempts > 1:
-                error.add_note(f"raadata: gave up after {call.attempts} attempts")
-        raise error.with_traceback(None)  # internal retry frames dropped; the cause is kept
-
-
-def _reason(exc: BaseException | None) -> str:
-    if isinstance(exc, ApiError):
-        return f"{exc.status} {exc.message}".strip()
-    return str(exc) if exc is not None else "unknown"
-
-
-class _Final(Exception):
-    """Carries an error past the retry loop: token failures were retried by the provider."""
-
-    def __init__(self, error: RaadataError) -> None:
-        super().__init__(str(error))
-        self.error = error
+            return call()
+        return call_with_retries(call, self.retry, what=f"{method} {call.url}",
+                                 sleep=self._sleep, on_retry=on_retry)
 
 
 class _Call:
@@ -253,15 +195,13 @@ class _Call:
         self.transport, self.method, self.url = transport, method, url
         self.params, self.json, self.split, self.timeout = params, json, split, timeout
         self.headers = {"Accept": accept} if accept else {}
-        self.attempts = 0
 
     def __call__(self) -> requests.Response:
-        self.attempts += 1
-        token = self._token()
+        token = self.transport.tokens.token()
         response = self._send(token)
         if response.status_code == 401:
             self.transport.tokens.invalidate(token)
-            response = self._send(self._token())
+            response = self._send(self.transport.tokens.token())
             if response.status_code == 401:
                 error = error_for_response(response, self.method)
                 raise AuthenticationError(
@@ -278,12 +218,6 @@ class _Call:
                 request_id=error.request_id,
             )
         raise error
-
-    def _token(self) -> str:
-        try:
-            return self.transport.tokens.token()
-        except RaadataError as exc:
-            raise _Final(exc) from None
 
     def _send(self, token: str) -> requests.Response:
         transport = self.transport

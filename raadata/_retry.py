@@ -17,22 +17,39 @@ threads failing together do not come back together. A ``Retry-After`` hint from 
 Bounds (:meth:`RetryPolicy.should_stop`): at most ``max_attempts`` attempts in all, and no
 retry whose wait would push the summed waits past ``max_total_wait`` seconds.
 
-:func:`retry_wait` and :func:`retry_stop` turn a policy into tenacity's ``wait`` and
-``stop`` callables.
+One loop for every caller: :func:`call_with_retries` (built on tenacity) is used by the
+token exchange and by the transport alike. An error it gives up on is marked ``retried``,
+so that an outer loop (a data request that fetched a token) does not retry it again.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import requests
-from tenacity import RetryCallState
+from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from raadata._errors import RateLimitedError, ServerError, TransportError
+from raadata._errors import ApiError, RaadataError, RateLimitedError, ServerError, TransportError
 
-__all__ = ["RetryPolicy", "is_transient", "retry_stop", "retry_wait"]
+__all__ = ["RetryEvent", "RetryPolicy", "call_with_retries", "is_transient"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryEvent:
+    """A retry about to happen: the failed ``attempt`` (1-based), its HTTP ``status``
+    (``None`` for a connection failure), a short ``reason`` and the ``wait`` in seconds."""
+
+    attempt: int
+    status: int | None
+    reason: str
+    wait: float
 
 
 @dataclass(frozen=True)
@@ -73,7 +90,10 @@ class RetryPolicy:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for failures worth retrying: 429, 500/502/503/504, lost connections."""
+    """True for failures worth retrying: 429, 500/502/503/504, lost connections; never an
+    error that a retry loop has already given up on."""
+    if isinstance(exc, RaadataError) and exc.retried:
+        return False
     if isinstance(exc, RateLimitedError):
         return True
     if isinstance(exc, ServerError):
@@ -88,19 +108,73 @@ def _retryable_cause(cause: BaseException | None) -> bool:
     return isinstance(cause, requests.ConnectionError | requests.exceptions.ChunkedEncodingError)
 
 
-def retry_wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+def call_with_retries(
+    attempt: Callable[[], T],
+    policy: RetryPolicy,
+    *,
+    what: str,
+    sleep: Callable[[float], None],
+    on_retry: Callable[[RetryEvent], None] | None = None,
+) -> T:
+    """``attempt()`` until it succeeds or fails for good, retrying transient failures.
+
+    Waits follow ``policy`` (honouring ``retry_after`` on the error). ``what`` names the
+    request in log lines; ``on_retry`` is called before each wait. The error that ends the
+    loop is raised without the loop's frames, marked ``retried``, with a note saying how
+    many attempts were made when there was more than one.
+    """
+    attempts = 0
+
+    def counted() -> T:
+        nonlocal attempts
+        attempts += 1
+        return attempt()
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        status = exc.status if isinstance(exc, ApiError) else None
+        event = RetryEvent(state.attempt_number, status, _reason(exc), state.upcoming_sleep)
+        log.info("%s failed (%s); retry %d in %.1f s", what, event.reason, event.attempt,
+                 event.wait)
+        if on_retry is not None:
+            on_retry(event)
+
+    retrying = Retrying(
+        retry=retry_if_exception(is_transient),
+        wait=_wait(policy),
+        stop=_stop(policy),
+        before_sleep=before_sleep,
+        sleep=sleep,
+        reraise=True,
+    )
+    try:
+        return retrying(counted)
+    except RaadataError as exc:
+        error = exc
+    if attempts > 1:
+        error.add_note(f"raadata: {what} gave up after {attempts} attempts")
+    error.retried = True
+    raise error.with_traceback(None)  # the loop's frames dropped; the cause is kept
+
+
+def _reason(exc: BaseException | None) -> str:
+    if isinstance(exc, ApiError):
+        return f"{exc.status} {exc.message}".strip()
+    return str(exc) if exc is not None else "unknown"
+
+
+def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
     """A tenacity ``wait`` for ``policy`` that honours ``retry_after`` on the exception."""
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        hint = getattr(exc, "retry_after", None)
-        hint = float(hint) if isinstance(hint, int | float) else None
+        hint = exc.retry_after if isinstance(exc, ApiError) else None
         return policy.wait(state.attempt_number, hint)
 
     return wait
 
 
-def retry_stop(policy: RetryPolicy) -> Callable[[RetryCallState], bool]:
+def _stop(policy: RetryPolicy) -> Callable[[RetryCallState], bool]:
     """A tenacity ``stop`` for ``policy`` (attempts, and the summed waits)."""
 
     def stop(state: RetryCallState) -> bool:

@@ -23,8 +23,8 @@ from raadata._errors import (
     ServerError,
     TransportError,
 )
-from raadata._http import RetryEvent, Transport
-from raadata._retry import RetryPolicy
+from raadata._http import Transport
+from raadata._retry import RetryEvent, RetryPolicy
 
 from .conftest import API, ENVIRONMENT, FAST, TOKEN_URL, token_json
 

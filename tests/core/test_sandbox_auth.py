@@ -15,7 +15,8 @@ import pytest
 from raadata import AuthenticationError, Client, PermissionDeniedError
 from raadata._auth import refresh_margin
 from raadata._config import settings_from
-from raadata._http import RetryEvent, Transport
+from raadata._http import Transport
+from raadata._retry import RetryEvent
 from raadata.sandbox import serve
 
 from .leakcheck import assert_clean, debug_everything, exception_texts, needles
