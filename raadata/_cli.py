@@ -26,12 +26,13 @@ FORMATS = ("table", "csv", "parquet", "json")
 
 
 class Command(click.Group):
-    """Turns expected errors into one ``error: ...`` line and exit code 1."""
+    """Turns raadata's errors and bad arguments (``ValueError``) into one ``error: ...`` line
+    and exit code 1; anything else is a bug and keeps its traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (RaadataError, ValueError, TypeError, OSError) as error:
+        except (RaadataError, ValueError) as error:
             if ctx.params.get("debug"):
                 raise
             click.echo(f"error: {error}", err=True)
@@ -87,7 +88,7 @@ def make_client(ctx: click.Context) -> Any:
     if options.get("prompt_secret"):
         overrides["client_secret"] = click.prompt("Client secret", hide_input=True, err=True)
     elif options.get("client_secret_file"):
-        overrides["client_secret"] = Path(options["client_secret_file"]).read_text().strip()
+        overrides["client_secret_file"] = options["client_secret_file"]
     return Client.from_env(
         profile=options.get("profile"),
         max_workers=options.get("workers", 8),
@@ -170,6 +171,13 @@ def output_options(function: F) -> F:
 
 def emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
     """Print or write a frame in the chosen format."""
+    try:
+        _emit(frame, fmt, out)
+    except OSError as error:
+        raise click.FileError(out or "-", hint=error.strerror or str(error)) from error
+
+
+def _emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
     if fmt == "parquet":
         if not out:
             raise click.UsageError("--format parquet needs --out FILE")

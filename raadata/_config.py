@@ -51,8 +51,8 @@ _PROFILE_KEYS = frozenset(
      "timeout"}
 )
 _EXPLICIT_KEYS = frozenset(
-    {"client_id", "client_secret", "environment", "api_url", "token_url", "api_version",
-     "timeout", "profile"}
+    {"client_id", "client_secret", "client_secret_file", "environment", "api_url", "token_url",
+     "api_version", "timeout", "profile"}
 )
 _VERSION_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -118,23 +118,44 @@ class Settings:
     profile: str | None = None
 
     def __post_init__(self) -> None:
+        """The one place settings are checked (whatever built them)."""
+        if not isinstance(self.client_id, str) or not self.client_id.strip():
+            if self.client_id and not isinstance(self.client_id, str):
+                raise ConfigurationError(
+                    f"client_id must be a string, not {type(self.client_id).__name__}"
+                )
+            _missing_client_id()
+        if not isinstance(self.environment, str) or not self.environment.strip():
+            if self.environment and not isinstance(self.environment, str):
+                raise ConfigurationError(
+                    f"environment must be a string, not {type(self.environment).__name__}"
+                )
+            raise ConfigurationError(
+                "no environment: set RAADATA_ENVIRONMENT, or pass environment=, or put "
+                "environment in a profile (the path segment after the API URL that Raa Labs "
+                "gave you)"
+            )
+        for key in ("api_url", "token_url", "api_version"):
+            value = getattr(self, key)
+            if not isinstance(value, str):
+                raise ConfigurationError(f"{key} must be a string, not {type(value).__name__}")
         if isinstance(self.client_secret, str):  # be forgiving to direct construction
             object.__setattr__(self, "client_secret", Secret(self.client_secret))
-        object.__setattr__(self, "api_url", _check_url(self.api_url, "api_url", "RAADATA_API_URL"))
-        object.__setattr__(
-            self, "token_url", _check_url(self.token_url, "token_url", "RAADATA_TOKEN_URL")
-        )
-        object.__setattr__(self, "timeout", _timeout(self.timeout, "timeout"))
-        if not self.client_id.strip():
-            _missing_client_id()
         if not self.client_secret:
             _missing_secret()
-        if not self.environment.strip() or "/" in self.environment.strip("/"):
+        object.__setattr__(self, "client_id", self.client_id.strip())
+        if "/" in self.environment.strip().strip("/"):
             raise ConfigurationError(
                 f"environment {self.environment!r} must be one non-empty path segment "
                 "(set RAADATA_ENVIRONMENT or pass environment=)"
             )
         object.__setattr__(self, "environment", self.environment.strip().strip("/"))
+        object.__setattr__(self, "api_url", _check_url(self.api_url, "api_url", "RAADATA_API_URL"))
+        object.__setattr__(
+            self, "token_url", _check_url(self.token_url, "token_url", "RAADATA_TOKEN_URL")
+        )
+        object.__setattr__(self, "timeout", _timeout(self.timeout, "timeout"))
+        object.__setattr__(self, "api_version", self.api_version.strip())
         if not _VERSION_RE.fullmatch(self.api_version):
             raise ConfigurationError(
                 f"api_version {self.api_version!r} is not YYYY-MM-DD "
@@ -278,14 +299,19 @@ def _read_secret_file(path: str, origin: str) -> Secret:
 
 
 def _secret(
-    explicit: object, env: Mapping[str, str], profile: Mapping[str, Any], profile_name: str | None
+    given: Mapping[str, Any], env: Mapping[str, str], profile: Mapping[str, Any],
+    profile_name: str | None,
 ) -> Secret:
+    """The secret by precedence; an empty one when none is configured (Settings says so)."""
+    explicit = given.get("client_secret")
     if explicit is not None:
         if isinstance(explicit, Secret):
             return explicit
         if not isinstance(explicit, str):
             raise TypeError(f"client_secret must be a str, not {type(explicit).__name__}")
         return Secret(explicit)
+    if given.get("client_secret_file"):
+        return _read_secret_file(str(given["client_secret_file"]), "--client-secret-file")
     value, path = env.get("RAADATA_CLIENT_SECRET"), env.get("RAADATA_CLIENT_SECRET_FILE")
     if value and path:
         raise ConfigurationError(
@@ -299,15 +325,16 @@ def _secret(
         return _read_secret_file(
             str(profile["client_secret_file"]), f"client_secret_file in [profile.{profile_name}]"
         )
-    _missing_secret()
+    return Secret("")
 
 
 def settings_from(env: Mapping[str, str], **explicit: Any) -> Settings:
     """Settings from explicit arguments, then ``RAADATA_*`` in ``env``, then a profile file.
 
-    ``explicit`` takes ``client_id``, ``client_secret``, ``environment``, ``api_url``,
-    ``token_url``, ``api_version``, ``timeout`` (seconds or (connect, read)) and
-    ``profile``; ``None`` means "not given". Raises :class:`ConfigurationError` naming the
+    ``explicit`` takes ``client_id``, ``client_secret`` (or ``client_secret_file``, a path),
+    ``environment``, ``api_url``, ``token_url``, ``api_version``, ``timeout`` (seconds or
+    (connect, read)) and ``profile``; ``None`` means "not given". Checking is
+    :class:`Settings`' own. Raises :class:`ConfigurationError` naming the
     missing or contradictory setting and how to provide it.
     """
     unknown = set(explicit) - _EXPLICIT_KEYS
@@ -326,26 +353,15 @@ def settings_from(env: Mapping[str, str], **explicit: Any) -> Settings:
             return env[var]
         return profile.get(key, default)
 
-    client_id = pick("client_id")
-    if not client_id:
-        _missing_client_id()
-    environment = pick("environment")
-    if not environment:
-        raise ConfigurationError(
-            "no environment: set RAADATA_ENVIRONMENT, or pass environment=, or put environment "
-            "in a profile (the path segment after the API URL that Raa Labs gave you)"
-        )
-    for key in ("client_id", "environment", "api_url", "token_url", "api_version"):
-        value = pick(key)
-        if value is not None and not isinstance(value, str):
-            raise ConfigurationError(f"{key} must be a string, not {type(value).__name__}")
+    if not pick("client_id"):
+        _missing_client_id()  # before the secret is looked for: the first thing to fix
     return Settings(
-        client_id=str(client_id).strip(),
-        client_secret=_secret(given.get("client_secret"), env, profile, profile_name),
-        environment=str(environment),
+        client_id=pick("client_id"),
+        client_secret=_secret(given, env, profile, profile_name),
+        environment=pick("environment", ""),
         api_url=pick("api_url", DEFAULT_API_URL),
         token_url=pick("token_url", DEFAULT_TOKEN_URL),
-        api_version=pick("api_version", DEFAULT_API_VERSION).strip(),
-        timeout=_timeout(pick("timeout", DEFAULT_TIMEOUT), "timeout"),
+        api_version=pick("api_version", DEFAULT_API_VERSION),
+        timeout=pick("timeout", DEFAULT_TIMEOUT),
         profile=profile_name,
     )

@@ -96,7 +96,7 @@ def _is_blank(body: bytes) -> bool:
     return not body or body.isspace()
 
 
-def _is_text(arrow_type: pa.DataType) -> bool:
+def is_text(arrow_type: pa.DataType) -> bool:
     return bool(pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
 
 
@@ -116,7 +116,7 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
         if field.name not in table.column_names:
             raise ValueError(f"no {field.name!r} column (columns: {table.column_names})")
         column = table[field.name]
-        if field.type == TIMESTAMP and _is_text(column.type):
+        if field.type == TIMESTAMP and is_text(column.type):
             column = _parse_instants(column)
         elif column.type != field.type:
             options = pc.CastOptions(field.type, allow_time_truncate=True)

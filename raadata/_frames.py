@@ -20,6 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from raadata._decode import is_text
+
 __all__ = [
     "WideBuilder",
     "drop_exact_duplicates",
@@ -28,8 +30,6 @@ __all__ = [
     "statistics_long_frame",
     "statistics_wide_frame",
     "unique_labels",
-    "wide_frame",
-    "wide_from_table",
 ]
 
 _MEASUREMENT_COLUMNS = ["timestamp", "series", "id", "value"]
@@ -39,7 +39,7 @@ _METADATA_OWN_COLUMNS = ("series", "domain")
 
 def _codes(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Strings -> int32 codes in order of first appearance (cheap to compare and hash)."""
-    if _is_text(column.type):
+    if is_text(column.type):
         return pc.index_in(column, value_set=pc.unique(column))
     return column
 
@@ -49,7 +49,7 @@ def _in_api_order(table: pa.Table) -> bool:
     increasing in ``timestamp`` within each group, as the API sends them: then no two rows
     are equal. Compares neighbours only, so no text is hashed.
     """
-    texts = [table[name] for name in table.column_names if _is_text(table[name].type)]
+    texts = [table[name] for name in table.column_names if is_text(table[name].type)]
     if "timestamp" not in table.column_names or not texts:
         return False
     rows = table.num_rows
@@ -63,10 +63,6 @@ def _in_api_order(table: pa.Table) -> bool:
         return False
     stamps = table["timestamp"].cast(pa.int64()).to_numpy()
     return bool(np.all(~same | (np.diff(stamps) > 0)))
-
-
-def _is_text(arrow_type: pa.DataType) -> bool:
-    return bool(pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
 
 
 def drop_exact_duplicates(table: pa.Table) -> tuple[pa.Table, int]:
@@ -114,7 +110,7 @@ def unique_labels(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
 def _labelled_frame(
     table: pa.Table,
     labels: Mapping[str, str],
-    units: Mapping[str, str] | None,
+    uom: Mapping[str, str] | None,
     columns: Sequence[str],
     then_by: Sequence[str] = (),
 ) -> pd.DataFrame:
@@ -129,30 +125,30 @@ def _labelled_frame(
     sort_keys = [(name, "ascending") for name in ("_rank", *then_by, "timestamp")]
     ordered = keyed.take(pc.sort_indices(keyed, sort_keys=sort_keys)).select(list(columns))
     frame: pd.DataFrame = ordered.to_pandas()
-    frame.attrs["units"] = {labels.get(key, key): uom for key, uom in (units or {}).items()}
+    frame.attrs["units"] = {labels.get(key, key): unit for key, unit in (uom or {}).items()}
     return frame
 
 
 def long_frame(
-    table: pa.Table, labels: Mapping[str, str], units: Mapping[str, str] | None = None
+    table: pa.Table, labels: Mapping[str, str], uom: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
     """Measurements table -> long frame: ``timestamp``, ``series``, ``id``, ``value``.
 
-    ``labels`` maps UUID -> label (a UUID missing from it is its own label). ``units`` maps
+    ``labels`` maps UUID -> label (a UUID missing from it is its own label). ``uom`` maps
     UUID or label -> unit of measure; ``attrs["units"]`` holds it by label. Sorted by series
     then time, with a ``RangeIndex``.
     """
-    return _labelled_frame(table, labels, units, _MEASUREMENT_COLUMNS)
+    return _labelled_frame(table, labels, uom, _MEASUREMENT_COLUMNS)
 
 
 def statistics_long_frame(
-    table: pa.Table, labels: Mapping[str, str], units: Mapping[str, str] | None = None
+    table: pa.Table, labels: Mapping[str, str], uom: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
     """Statistics table -> long frame: ``timestamp`` (window start), ``series``, ``id``,
-    ``aggregation``, ``value``; sorted by series, aggregation, time. Labels/units as in
+    ``aggregation``, ``value``; sorted by series, aggregation, time. Labels/``uom`` as in
     :func:`long_frame`.
     """
-    return _labelled_frame(table, labels, units, _STATISTICS_COLUMNS, then_by=["aggregation"])
+    return _labelled_frame(table, labels, uom, _STATISTICS_COLUMNS, then_by=["aggregation"])
 
 
 def _pivot(long: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -239,7 +235,7 @@ class WideBuilder:
         instants, grid = _grid(stamps, codes, len(uuids), values)
         self._blocks.setdefault(uuids, []).append((start.value, instants, grid))
 
-    def frame(self, units: Mapping[str, str] | None = None) -> pd.DataFrame:
+    def frame(self, uom: Mapping[str, str] | None = None) -> pd.DataFrame:
         """The wide frame of everything added: as :func:`wide_from_table` would make it."""
         frames = []
         for uuids, blocks in self._blocks.items():
@@ -260,38 +256,9 @@ class WideBuilder:
             wide = wide.T.groupby(level=0, sort=True).first().T  # a series in two batches
             wide.columns.name = "series"
         wide.attrs["units"] = {
-            self._labels.get(key, key): uom for key, uom in (units or {}).items()
+            self._labels.get(key, key): unit for key, unit in (uom or {}).items()
         }
         return wide
-
-
-def wide_from_table(
-    table: pa.Table, labels: Mapping[str, str], units: Mapping[str, str] | None = None
-) -> pd.DataFrame:
-    """Measurements table -> wide frame directly, without a long frame in between.
-
-    Same result as ``wide_frame(long_frame(table, labels, units))``, in a fraction of the
-    time and memory.
-    """
-    uuids = pc.unique(table["id"])
-    stamps, codes, values = _table_points(table, uuids)
-    names = [labels.get(uuid, uuid) for uuid in uuids.to_pylist()]
-    wide = _wide(*_grid(stamps, codes, len(names), values), names)
-    wide.attrs["units"] = {labels.get(key, key): uom for key, uom in (units or {}).items()}
-    return wide
-
-
-def wide_frame(long: pd.DataFrame) -> pd.DataFrame:
-    """Long measurements frame -> wide: UTC ``DatetimeIndex`` named ``timestamp`` (sorted),
-    one float64 column per series label (columns named ``series``), NaN where a series has
-    no point at that instant. ``attrs`` are kept.
-    """
-    codes, names = pd.factorize(long["series"])
-    stamps = pd.DatetimeIndex(long["timestamp"]).as_unit("us").asi8
-    values = long["value"].to_numpy(dtype=np.float64)
-    wide = _wide(*_grid(stamps, codes.astype(np.intp), len(names), values), list(names))
-    wide.attrs = copy.deepcopy(long.attrs)
-    return wide
 
 
 def statistics_wide_frame(long: pd.DataFrame) -> pd.DataFrame:
@@ -309,19 +276,6 @@ def statistics_wide_frame(long: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
-def _flatten(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """One metadata entry's fields as columns: nested objects (``mapsTo``) as ``key.sub``."""
-    row: dict[str, Any] = {}
-    for name, value in fields.items():
-        if name in _METADATA_OWN_COLUMNS:
-            name = f"metadata.{name}"
-        if isinstance(value, Mapping):
-            row.update({f"{name}.{sub}": inner for sub, inner in value.items()})
-        else:
-            row[name] = value
-    return row
-
-
 def metadata_frame(entries: Sequence[tuple[str, dict[str, Any]]], domain: str) -> pd.DataFrame:
     """Metadata ``(domain id, fields)`` pairs -> one row per entry (repeated ids kept).
 
@@ -333,3 +287,17 @@ def metadata_frame(entries: Sequence[tuple[str, dict[str, Any]]], domain: str) -
     if not rows:
         return pd.DataFrame({name: pd.Series(dtype="str") for name in _METADATA_OWN_COLUMNS})
     return pd.DataFrame(rows)
+
+
+def _flatten(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """One entry's fields as columns, nested objects (``mapsTo``) as ``key.sub`` in place
+    (``pd.json_normalize`` would move them to the end)."""
+    row: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name in _METADATA_OWN_COLUMNS:
+            name = f"metadata.{name}"
+        if isinstance(value, Mapping):
+            row.update({f"{name}.{sub}": inner for sub, inner in value.items()})
+        else:
+            row[name] = value
+    return row

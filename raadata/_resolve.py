@@ -80,11 +80,6 @@ class MetadataCache:
         with self._lock:
             self._entries[key] = entries
 
-    def clear(self) -> None:
-        """Forget everything (e.g. after the fleet changed)."""
-        with self._lock:
-            self._entries.clear()
-
 
 def fetch_metadata(
     transport: Transport, selector: Selector, cache: MetadataCache, *, verbose: bool = False

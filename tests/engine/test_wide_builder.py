@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from raadata._decode import MEASUREMENTS_SCHEMA
-from raadata._frames import WideBuilder, wide_from_table
+from raadata._frames import WideBuilder
 
 T0 = pd.Timestamp("2025-01-01", tz="UTC")
 UUIDS = [f"{i:08d}-0000-4000-8000-000000000000" for i in range(5)]
@@ -26,6 +26,17 @@ def points(uuids: list[str], start: int, end: int, step: int) -> pa.Table:
         {"id": ids, "timestamp": pa.array(stamps, pa.timestamp("us", tz="UTC")), "value": values},
         schema=MEASUREMENTS_SCHEMA,
     )
+
+
+def wide_from_table(table: pa.Table, labels: dict[str, str]) -> pd.DataFrame:
+    """The reference: pandas' own pivot of the whole table (first of conflicting values)."""
+    long = table.to_pandas()
+    long["series"] = long["id"].map(labels)
+    long = long.drop_duplicates(["series", "timestamp"], keep="first")
+    wide = long.pivot(index="timestamp", columns="series", values="value").sort_index()
+    wide.index = wide.index.as_unit("us")
+    wide.attrs["units"] = {}
+    return wide
 
 
 def at(second: int) -> pd.Timestamp:

@@ -13,13 +13,13 @@ import pytest
 
 from raadata._decode import MEASUREMENTS_SCHEMA, STATISTICS_SCHEMA
 from raadata._frames import (
+    WideBuilder,
     drop_exact_duplicates,
     long_frame,
     metadata_frame,
     statistics_long_frame,
     statistics_wide_frame,
     unique_labels,
-    wide_frame,
 )
 
 NAN = float("nan")
@@ -201,6 +201,16 @@ def test_units_in_attrs(units: dict[str, str] | None, expected: dict[str, str]) 
     frame = long_frame(measurements([(U1, 0, 1.0)]), {U1: "IMO1/a", U2: "IMO1/b"}, units)
     assert frame.attrs["units"] == expected
     assert wide_frame(frame).attrs["units"] == expected
+
+
+def wide_frame(long: pd.DataFrame) -> pd.DataFrame:
+    """The wide frame WideBuilder makes of a long frame's rows, added as one request."""
+    labels = dict(zip(long["id"], long["series"], strict=True))
+    table = pa.Table.from_pandas(long[["id", "timestamp", "value"]], MEASUREMENTS_SCHEMA,
+                                 preserve_index=False)
+    builder = WideBuilder(labels)
+    builder.add(tuple(labels), pd.Timestamp(0, tz="UTC"), table)
+    return builder.frame(dict(long.attrs.get("units", {})))
 
 
 def test_wide_frame() -> None:
