@@ -28,8 +28,9 @@ from raadata._version import __version__
 
 if TYPE_CHECKING:
     from raadata._auth import Identity
-    from raadata._client import Client, get_series
+    from raadata._client import Client
     from raadata._config import Settings
+    from raadata._defaults import get_series
     from raadata._export import ExportResult
     from raadata._pulls import Plan
     from raadata._query import QueryOptions
@@ -64,7 +65,7 @@ __all__ = [
 
 _LAZY = {
     "Client": "raadata._client",
-    "get_series": "raadata._client",
+    "get_series": "raadata._defaults",
     "Identity": "raadata._auth",
     "Settings": "raadata._config",
     "ExportResult": "raadata._export",

@@ -31,6 +31,7 @@ from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
 from raadata._config import Secret, Settings, is_loopback_url
+from raadata._display import html_table
 from raadata._errors import (
     ApiError,
     AuthenticationError,
@@ -85,6 +86,13 @@ class Identity:
         scopes = " ".join(self.scopes) or "(none in the token)"
         return (f"client {self.client_id}; scopes {scopes}; "
                 f"token expires {self.expires_at:%Y-%m-%d %H:%M:%S} UTC")
+
+    def _repr_html_(self) -> str:
+        return html_table(f"raadata client {self.client_id}", [
+            ("scopes", " ".join(self.scopes) or "(none in the token)"),
+            ("token expires (UTC)", f"{self.expires_at:%Y-%m-%d %H:%M:%S}"),
+            ("issuer", self.issuer or "-"),
+        ])
 
 
 @dataclass(frozen=True)

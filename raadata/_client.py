@@ -10,7 +10,6 @@ through metadata, plans requests and runs them (:mod:`raadata._pulls`) and shape
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +26,12 @@ from raadata._export import (
     check_partition_by,
     export_dataset,
 )
-from raadata._frames import metadata_frame, statistics_wide_frame, unique_labels
+from raadata._frames import (
+    in_requested_order,
+    metadata_frame,
+    statistics_wide_frame,
+    unique_labels,
+)
 from raadata._http import Transport
 from raadata._planning import Pull
 from raadata._pulls import Plan, Puller, Started
@@ -45,8 +49,17 @@ from raadata._report import PullReport
 from raadata._resolve import SeriesInfo, fetch_metadata
 from raadata._selectors import parse_selectors
 from raadata._timerange import TimeInput, format_instant
+from raadata._views import (
+    ColumnStyle,
+    check_tz,
+    complete_windows,
+    fleet_columns,
+    latest_rows,
+    vessel_names,
+    with_tz,
+)
 
-__all__ = ["Client", "get_series"]
+__all__ = ["Client"]
 
 
 class Client:
@@ -146,6 +159,11 @@ class Client:
         end: TimeInput | None = None,
         *,
         shape: Shape = "wide",
+        window: str | timedelta | None = None,
+        aggregations: str | Iterable[str] | None = None,
+        complete: bool = False,
+        columns: ColumnStyle = "flat",
+        tz: str | None = None,
         **options: Unpack[QueryOptions],
     ) -> pd.DataFrame:
         """Raw points of every readable series the selectors name, over ``[start, end)``.
@@ -153,16 +171,27 @@ class Client:
         ``shape="wide"``: a UTC ``DatetimeIndex`` named ``timestamp`` and one float64 column
         per series. ``shape="long"``: columns ``timestamp``, ``series``, ``id`` (UUID),
         ``value``. Column labels are the ids in the queried domain (``labels="domain"``),
-        the UUIDs (``"uuid"``) or the metadata names (``"name"``). Units are in
-        ``df.attrs["units"]``; the pull report is ``client.last_report`` (and, as a
-        plain dict, ``df.attrs["report"]``). Other options: :class:`~raadata.QueryOptions`.
+        the UUIDs (``"uuid"``) or the metadata names (``"name"``, with the vessel's name when
+        several vessels show). ``columns="fleet"``: two column levels ``(vessel, tag)``.
+        ``tz``: show instants in this IANA zone (input stays UTC). ``window`` or
+        ``aggregations`` downsample on the server: the same as :meth:`statistics` (with
+        ``complete``). Units are in ``df.attrs["units"]``, vessel names in
+        ``df.attrs["vessels"]``; the pull report is ``client.last_report`` (as a plain dict,
+        ``df.attrs["report"]``). Other options: :class:`~raadata.QueryOptions`.
         """
+        if window is not None or aggregations is not None:
+            return self.statistics(
+                selectors, start, end, aggregations="avg" if aggregations is None else aggregations,
+                window="1m" if window is None else window, shape=shape, complete=complete,
+                columns=columns, tz=tz, **options,
+            )
         check_choice("shape", shape, ("wide", "long"))
+        check_choice("columns", columns, ("flat", "fleet"))
+        check_tz(tz)
         query = Query.build(selectors, start, end, options)
         started = self._start(query, measurements_pull(query.target_points))
         frame = self._puller.long(started) if shape == "long" else self._puller.wide(started)
-        frame.attrs["report"] = started.report.as_dict()
-        return frame
+        return self._present(frame, started, columns if shape == "wide" else "flat", tz)
 
     def statistics(
         self,
@@ -173,21 +202,66 @@ class Client:
         aggregations: str | Iterable[str] = "avg",
         window: str | timedelta = "1m",
         shape: Shape = "wide",
+        complete: bool = False,
+        columns: ColumnStyle = "flat",
+        tz: str | None = None,
         **options: Unpack[QueryOptions],
     ) -> pd.DataFrame:
         """Aggregates per epoch-aligned UTC window (``window``, default one minute).
 
-        Each row's timestamp is its window's start; empty windows are left out. Wide: one
-        column per (series, aggregation), a single level when one of the two is unique.
-        Long: ``timestamp``, ``series``, ``id``, ``aggregation``, ``value``.
+        Each row's timestamp is its window's start. Empty windows are left out, unless
+        ``complete=True``: then every window starting in ``[start, end)`` is there for every
+        series (``count`` 0, NaN for other aggregations), whatever the number of series.
+        Wide: one column per (series, aggregation), a single level when one of the two is
+        unique (``columns="fleet"``: ``(vessel, tag, aggregation)``). Long: ``timestamp``,
+        ``series``, ``id``, ``aggregation``, ``value``. ``tz`` as in :meth:`measurements`.
         """
         check_choice("shape", shape, ("wide", "long"))
+        check_choice("columns", columns, ("flat", "fleet"))
+        check_tz(tz)
         query = Query.build(selectors, start, end, options)
         pull = statistics_pull(aggregations, window, query.target_points)
         started = self._start(query, pull)
         frame = self._puller.long(started)
+        if complete:
+            frame = complete_windows(frame, started.labels, pull.aggregations,
+                                     query.time_range.start, query.time_range.end, pull.align)
         if shape == "wide":
-            frame = _in_requested_order(statistics_wide_frame(frame), pull.aggregations)
+            attrs = frame.attrs
+            frame = statistics_wide_frame(frame, keep_levels=columns == "fleet")
+            frame = in_requested_order(frame, pull.aggregations)
+            frame.attrs = attrs
+        return self._present(frame, started, columns if shape == "wide" else "flat", tz)
+
+    def latest(
+        self,
+        selectors: SelectorInput,
+        *,
+        lookback: str | timedelta = "1day",
+        tz: str | None = None,
+        **options: Unpack[QueryOptions],
+    ) -> pd.DataFrame:
+        """The last reading of each series within ``lookback`` before now (UTC clock).
+
+        One row per series (index ``series``): ``timestamp``, ``value``, ``unit``; missing
+        readings (NaN) are skipped, and a series with no reading in the lookback is left out.
+        """
+        check_tz(tz)
+        if any(key in options for key in ("since", "last", "year", "month", "day")):
+            raise TypeError("latest() takes lookback=, not another time range")
+        query = Query.build(selectors, None, None, {**options, "since": lookback})
+        started = self._start(query, measurements_pull(query.target_points))
+        frame = latest_rows(self._puller.long(started), started.uom)
+        return self._present(frame, started, "flat", tz)
+
+    def _present(
+        self, frame: pd.DataFrame, started: Started, columns: ColumnStyle, tz: str | None
+    ) -> pd.DataFrame:
+        """The finished frame: fleet columns, display zone, vessel names and the report."""
+        if columns == "fleet":
+            frame = fleet_columns(frame, started.labels, started.series)
+        frame = with_tz(frame, tz)
+        frame.attrs["vessels"] = vessel_names(started.series)
         frame.attrs["report"] = started.report.as_dict()
         return frame
 
@@ -333,51 +407,3 @@ class Client:
             "a raadata.Client holds credentials and open connections and cannot be pickled; "
             "create one in each process instead (e.g. raadata.Client.from_env())"
         )
-
-
-def _in_requested_order(frame: pd.DataFrame, aggregations: tuple[str, ...]) -> pd.DataFrame:
-    """Aggregation columns in the order the caller asked for them."""
-    order = list(aggregations)
-    if frame.columns.nlevels == 2:
-        return frame.reindex(columns=order, level=1)
-    if set(frame.columns) <= set(order):
-        return frame[[name for name in order if name in frame.columns]]
-    return frame
-
-
-_default: dict[tuple[tuple[str, str], ...], Client] = {}
-_default_lock = threading.Lock()
-
-
-def default_client() -> Client:
-    """``Client.from_env()``, kept while the ``RAADATA_*`` environment stays the same.
-
-    Reusing it keeps the token and the metadata cache across calls in a notebook; a client
-    made for an older environment is closed when the environment changes.
-    """
-    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("RAADATA_")))
-    with _default_lock:
-        if key not in _default:
-            for old in _default.values():
-                old.close()
-            _default.clear()
-            _default[key] = Client.from_env()
-        return _default[key]
-
-
-def get_series(
-    selectors: SelectorInput,
-    start: TimeInput | None = None,
-    end: TimeInput | None = None,
-    *,
-    client: Client | None = None,
-    shape: Shape = "wide",
-    **options: Unpack[QueryOptions],
-) -> pd.DataFrame:
-    """Raw points of the selected series over ``[start, end)`` (UTC) as a DataFrame.
-
-    Wide by default (UTC ``DatetimeIndex`` named ``timestamp``, one column per series);
-    ``shape="long"`` for ``timestamp, series, id, value``. Takes every option of
-    :meth:`Client.measurements`. Uses ``client`` or ``Client.from_env()``.
-    """
-    return (client or default_client()).measurements(selectors, start, end, shape=shape, **options)

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from raadata._display import html_table
 from raadata._errors import ExportConflictError
 from raadata._fetch import WireFormats, rows_per_uuid, run
 from raadata._http import Transport
@@ -61,6 +62,18 @@ class ExportResult:
             f"{self.path}: {self.rows:,} rows in {self.files} new files; "
             f"{self.units_written} units written, {self.units_skipped} already done"
         )
+
+    def __repr__(self) -> str:
+        return (f"ExportResult({str(self.path)!r}, rows={self.rows:,}, files={self.files}, "
+                f"units_written={self.units_written}, units_skipped={self.units_skipped})")
+
+    def _repr_html_(self) -> str:
+        return html_table(f"raadata export to {self.path}", [
+            ("rows written", f"{self.rows:,}"),
+            ("new files", self.files),
+            ("units written / already done", f"{self.units_written} / {self.units_skipped}"),
+            ("pull", self.report.summary().splitlines()[0]),
+        ])
 
 
 @dataclass(frozen=True)

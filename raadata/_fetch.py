@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from raadata._decode import JSON, NDJSON, PARQUET, decode_measurements, decode_statistics
 from raadata._errors import BadRequestError, NotAcceptableError, ResponseTooLargeError

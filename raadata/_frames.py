@@ -25,6 +25,7 @@ from raadata._decode import is_text
 __all__ = [
     "WideBuilder",
     "drop_exact_duplicates",
+    "in_requested_order",
     "long_frame",
     "metadata_frame",
     "statistics_long_frame",
@@ -261,14 +262,17 @@ class WideBuilder:
         return wide
 
 
-def statistics_wide_frame(long: pd.DataFrame) -> pd.DataFrame:
+def statistics_wide_frame(long: pd.DataFrame, *, keep_levels: bool = False) -> pd.DataFrame:
     """Long statistics frame -> wide, one float64 column per (series, aggregation).
 
-    Column names are single-level when unambiguous: the series label when there is one
-    aggregation, else the aggregation when there is one series; otherwise a two-level
-    ``MultiIndex`` named ``("series", "aggregation")``. The index is the window start (UTC).
+    Column names are single-level when unambiguous (unless ``keep_levels``): the series
+    label when there is one aggregation, else the aggregation when there is one series;
+    otherwise a two-level ``MultiIndex`` named ``("series", "aggregation")``. The index is
+    the window start (UTC).
     """
     wide = _pivot(long, ["series", "aggregation"])
+    if keep_levels:
+        return wide
     if long["aggregation"].nunique() <= 1:
         wide.columns = wide.columns.get_level_values("series")
     elif long["series"].nunique() == 1:
@@ -301,3 +305,13 @@ def _flatten(fields: Mapping[str, Any]) -> dict[str, Any]:
         else:
             row[name] = value
     return row
+
+
+def in_requested_order(frame: pd.DataFrame, aggregations: tuple[str, ...]) -> pd.DataFrame:
+    """Aggregation columns in the order the caller asked for them."""
+    order = list(aggregations)
+    if frame.columns.nlevels == 2:
+        return frame.reindex(columns=order, level=1)
+    if set(frame.columns) <= set(order):
+        return frame[[name for name in order if name in frame.columns]]
+    return frame

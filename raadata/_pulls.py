@@ -15,13 +15,14 @@ import pandas as pd
 import pyarrow as pa
 
 from raadata._decode import MEASUREMENTS_SCHEMA, STATISTICS_SCHEMA
+from raadata._display import html_table
 from raadata._fetch import Result, WireFormats, rows_per_uuid, run
 from raadata._frames import WideBuilder, long_frame, statistics_long_frame, unique_labels
 from raadata._http import Transport
 from raadata._planning import Pull, Task, Unit, cursors, pack
 from raadata._query import Query
 from raadata._report import PullReport
-from raadata._resolve import MetadataCache, SeriesInfo, resolve
+from raadata._resolve import LabelKind, MetadataCache, SeriesInfo, resolve
 from raadata._selectors import Selector
 from raadata._timerange import TimeRange
 
@@ -47,6 +48,20 @@ class Plan:
         object.__setattr__(
             self, "estimated_points", sum(task.estimated_points for task in self.requests)
         )
+
+    def __repr__(self) -> str:
+        return (f"Plan({len(self.series)} series, {self.time_range}, "
+                f"{len(self.requests)} requests, ~{self.estimated_points:,} points)")
+
+    def _repr_html_(self) -> str:
+        vessels = sorted({info.vessel or "?" for info in self.series})
+        return html_table("raadata plan (dry run: no data fetched)", [
+            ("series", f"{len(self.series)} on {len(vessels)} vessels ({', '.join(vessels[:8])}"
+                       f"{', ...' if len(vessels) > 8 else ''})"),
+            ("time range (UTC)", str(self.time_range)),
+            ("requests", f"{len(self.requests):,}"),
+            ("estimated points", f"{self.estimated_points:,} (at {self.assumed_hz:g} Hz)"),
+        ])
 
     def __str__(self) -> str:
         return (
@@ -90,7 +105,8 @@ class Puller:
     def start(self, query: Query, pull: Pull) -> Started:
         """Resolve the query's series and cut them into units (batches over the range)."""
         series = self.series(query.selectors)
-        labels = unique_labels([(info.uuid, info.label(query.labels)) for info in series])
+        fleet = len({info.vessel for info in series}) > 1
+        labels = unique_labels([(info.uuid, _label(info, query.labels, fleet)) for info in series])
         uom = {labels[info.uuid]: info.uom for info in series if info.uom}
         units = [
             Unit(batch, query.time_range.start, query.time_range.end)
@@ -151,6 +167,16 @@ class Puller:
             while (task := cursor.next_task()) is not None:
                 tasks.append(task)
         return Plan(started.series, query.time_range, tasks, pull.points_per_series_second)
+
+
+def _label(info: SeriesInfo, kind: LabelKind, fleet: bool) -> str:
+    """The column label; metadata names carry the vessel's name when several vessels show."""
+    label = info.label(kind)
+    if kind == "name" and fleet and info.name:
+        vessel = info.metadata.get("vesselName") or info.vessel
+        if vessel:
+            return f"{vessel} / {label}"
+    return label
 
 
 def rows_by_label(tables: Sequence[pa.Table], labels: Mapping[str, str]) -> dict[str, int]:

@@ -6,6 +6,8 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from raadata._display import html_table
+
 
 @dataclass
 class PullReport:
@@ -81,6 +83,24 @@ class PullReport:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def __repr__(self) -> str:
+        return (f"PullReport({self.kind}: {self.points:,} points, {self.series} series, "
+                f"{self.requests} requests, {self.retries} retries, {self.elapsed:.2f} s)")
+
+    def _repr_html_(self) -> str:
+        rows: list[tuple[str, object]] = [
+            ("points", f"{self.points:,} from {self.series} series"),
+            ("elapsed", f"{self.elapsed:.2f} s ({self.points_per_second:,.0f} points/s)"),
+            ("requests", f"{self.requests} ({dict(self.wire_formats) or '-'})"),
+            ("retries", f"{self.retries} (429: {self.rate_limited})"),
+            ("splits", self.splits),
+            ("duplicates dropped", self.duplicates),
+            ("received", f"{self.bytes / 1e6:,.1f} MB"),
+        ]
+        rows += [(f"  {name}", f"{count:,}") for name, count in
+                 sorted(self.rows_per_series.items())[:20]]
+        return html_table(f"raadata {self.kind} pull", rows)
 
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
