@@ -21,6 +21,7 @@ from raadata._errors import (
     RaadataError,
     RateLimitedError,
     ResponseTooLargeError,
+    ScopeWarning,
     ServerError,
     TransportError,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "RaadataError",
     "RateLimitedError",
     "ResponseTooLargeError",
+    "ScopeWarning",
     "SeriesInfo",
     "ServerError",
     "Settings",

@@ -342,7 +342,7 @@ class Client:
             labels=query.labels,
             api_version=self.settings.api_version,
         )
-        series = self._puller.series(query.selectors)
+        series = self._puller.series(query.selectors, query.on_denied)
         names = unique_labels([(info.uuid, info.label(query.labels)) for info in series])
         result = export_dataset(
             self.transport,

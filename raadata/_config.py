@@ -221,7 +221,9 @@ def _timeout(value: object, name: str) -> tuple[float, float]:
 
 def _missing_client_id() -> NoReturn:
     raise ConfigurationError(
-        "no client id: set RAADATA_CLIENT_ID, or pass client_id=, or put client_id in a profile"
+        "no client id: set RAADATA_CLIENT_ID, or pass client_id=, or put client_id in a "
+        "profile. No credentials yet? Try the built-in sandbox: run `raadata demo`, or in "
+        "Python `from raadata.sandbox import serve` (with serve() as sb: sb.client())"
     )
 
 

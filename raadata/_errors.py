@@ -45,6 +45,7 @@ __all__ = [
     "RaadataError",
     "RateLimitedError",
     "ResponseTooLargeError",
+    "ScopeWarning",
     "ServerError",
     "TransportError",
     "describe",
@@ -67,6 +68,10 @@ class RaadataError(Exception):
     retried: bool = False
 
 
+class ScopeWarning(UserWarning):
+    """Some series were left out because the token's scopes do not cover them."""
+
+
 class ConfigurationError(RaadataError, ValueError):
     """A setting is missing or contradictory; the message names it and how to provide it."""
 
@@ -87,7 +92,8 @@ class ApiError(RaadataError):
     :class:`ResponseTooLargeError`), ``url`` has no credentials, ``message`` is the
     server's ``error`` text (with ``error_description`` if any), ``code`` the bare
     ``error`` value when it is a short code such as ``invalid_client``, ``request_id`` the
-    ``x-request-id`` response header and ``retry_after`` the ``Retry-After`` hint in seconds.
+    ``x-request-id`` response header, ``retry_after`` the ``Retry-After`` hint in seconds and
+    ``hint`` what raadata adds for the reader (shown after the rest).
     """
 
     def __init__(
@@ -100,8 +106,10 @@ class ApiError(RaadataError):
         request_id: str | None = None,
         code: str | None = None,
         retry_after: float | None = None,
+        hint: str | None = None,
     ) -> None:
         self.message = redact(message)
+        self.hint = hint
         self.status = status
         self.method = method
         self.url = safe_url(url) if url else url
@@ -117,7 +125,8 @@ class ApiError(RaadataError):
         extra = [where] if where else []
         if self.request_id:
             extra.append(f"request id {self.request_id}")
-        return f"{text} ({', '.join(extra)})" if extra else text
+        text = f"{text} ({', '.join(extra)})" if extra else text
+        return f"{text}; {self.hint}" if self.hint else text
 
     def _kwargs(self) -> dict[str, Any]:
         return {
@@ -127,6 +136,7 @@ class ApiError(RaadataError):
             "request_id": self.request_id,
             "code": self.code,
             "retry_after": self.retry_after,
+            "hint": self.hint,
         }
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -23,6 +23,7 @@ from raadata._auth import TokenProvider
 from raadata._config import Settings
 from raadata._errors import (
     AuthenticationError,
+    PermissionDeniedError,
     ResponseTooLargeError,
     TransportError,
     describe,
@@ -211,6 +212,9 @@ class _Call:
         if response.ok:
             return response
         error = error_for_response(response, self.method)
+        if isinstance(error, PermissionDeniedError):  # say what the caller may read
+            scopes = " ".join(self.transport.tokens.info().scopes) or "(none in the token)"
+            error.hint = f"your token's scopes: {scopes} (raadata whoami shows them)"
         if self.split and response.status_code in _SPLIT_STATUSES:
             raise ResponseTooLargeError(
                 f"{error.message} (response too large? split the request)",

@@ -22,7 +22,7 @@ from raadata._http import Transport
 from raadata._planning import Pull, Task, Unit, cursors, pack
 from raadata._query import Query
 from raadata._report import PullReport
-from raadata._resolve import LabelKind, MetadataCache, SeriesInfo, resolve
+from raadata._resolve import LabelKind, MetadataCache, OnDenied, SeriesInfo, resolve
 from raadata._selectors import Selector
 from raadata._timerange import TimeRange
 
@@ -98,13 +98,16 @@ class Puller:
         self.metadata = MetadataCache()
         self.formats = WireFormats()
 
-    def series(self, selectors: Sequence[Selector]) -> list[SeriesInfo]:
+    def series(
+        self, selectors: Sequence[Selector], on_denied: OnDenied = "raise"
+    ) -> list[SeriesInfo]:
         """The readable series the selectors name (resolved through metadata, cached)."""
-        return resolve(self.transport, selectors, self.metadata, max_workers=self.max_workers)
+        return resolve(self.transport, selectors, self.metadata, max_workers=self.max_workers,
+                       on_denied=on_denied)
 
     def start(self, query: Query, pull: Pull) -> Started:
         """Resolve the query's series and cut them into units (batches over the range)."""
-        series = self.series(query.selectors)
+        series = self.series(query.selectors, query.on_denied)
         fleet = len({info.vessel for info in series}) > 1
         labels = unique_labels([(info.uuid, _label(info, query.labels, fleet)) for info in series])
         uom = {labels[info.uuid]: info.uom for info in series if info.uom}

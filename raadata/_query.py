@@ -16,7 +16,7 @@ from typing import Literal, TypedDict
 import pandas as pd
 
 from raadata._planning import ASSUMED_HZ, Pull
-from raadata._resolve import LABEL_KINDS, LabelKind
+from raadata._resolve import LABEL_KINDS, LabelKind, OnDenied
 from raadata._selectors import Selector, parse_selectors
 from raadata._timerange import TimeInput, TimeRange, parse_duration, resolve_range
 
@@ -46,7 +46,9 @@ class QueryOptions(TypedDict, total=False):
 
     ``domain``: the domain of bare expressions. ``labels``: column labels, the ids in the
     queried domain (``"domain"``), the UUIDs (``"uuid"``) or the metadata names
-    (``"name"``). ``max_workers``: concurrent requests (default: the client's).
+    (``"name"``). ``on_denied``: a selector the token's scopes do not cover fails the call
+    (``"raise"``, default) or is skipped with a :class:`raadata.ScopeWarning` (``"skip"``).
+    ``max_workers``: concurrent requests (default: the client's).
     ``progress``: a progress bar (``None``: when a person is watching). ``target_points``:
     points aimed at per response. The time range another way than ``start``/``end`` (one
     family at a time, all UTC): ``since``/``last`` durations, or ``year``/``month``/``day``.
@@ -54,6 +56,7 @@ class QueryOptions(TypedDict, total=False):
 
     domain: str | None
     labels: LabelKind
+    on_denied: OnDenied
     max_workers: int | None
     progress: bool | None
     target_points: int
@@ -89,6 +92,7 @@ class Query:
     selectors: tuple[Selector, ...]
     time_range: TimeRange
     labels: LabelKind = "domain"
+    on_denied: OnDenied = "raise"
     max_workers: int | None = None
     progress: bool | None = None
     target_points: int = DEFAULT_TARGET_POINTS
@@ -109,6 +113,8 @@ class Query:
             raise TypeError(f"unexpected keyword arguments {sorted(unknown)}")
         labels = options.get("labels", "domain")
         check_choice("labels", labels, LABEL_KINDS)
+        on_denied = options.get("on_denied", "raise")
+        check_choice("on_denied", on_denied, ("raise", "skip"))
         max_workers = options.get("max_workers")
         if max_workers is not None:
             positive_int("max_workers", max_workers)
@@ -121,6 +127,7 @@ class Query:
             selectors=tuple(parsed),
             time_range=time_range,
             labels=labels,
+            on_denied=on_denied,
             max_workers=max_workers,
             progress=options.get("progress"),
             target_points=positive_int("target_points", options.get("target_points",

@@ -8,17 +8,20 @@ and a domain id shared by two series yields both.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from raadata._decode import JSON, decode_metadata
+from raadata._errors import PermissionDeniedError, ScopeWarning
 from raadata._http import Transport
 from raadata._selectors import Selector
 
 LabelKind = Literal["domain", "uuid", "name"]
 LABEL_KINDS: tuple[str, ...] = ("domain", "uuid", "name")
+OnDenied = Literal["raise", "skip"]
 
 
 @dataclass(frozen=True)
@@ -104,12 +107,36 @@ def resolve(
     cache: MetadataCache,
     *,
     max_workers: int = 4,
+    on_denied: OnDenied = "raise",
 ) -> list[SeriesInfo]:
-    """Every readable series the selectors name, first occurrence of each UUID kept."""
+    """Every readable series the selectors name, first occurrence of each UUID kept.
+
+    A selector the token may not read raises :class:`PermissionDeniedError`, or with
+    ``on_denied="skip"`` is left out with a :class:`ScopeWarning` (unless all are denied).
+    """
+
+    def lookup(selector: Selector) -> list[tuple[str, dict[str, Any]]] | None:
+        try:
+            return fetch_metadata(transport, selector, cache)
+        except PermissionDeniedError:
+            if on_denied == "raise":
+                raise
+            return None
+
     with ThreadPoolExecutor(max(1, min(max_workers, len(selectors)))) as pool:
-        answers = list(pool.map(lambda s: fetch_metadata(transport, s, cache), selectors))
+        answers = list(pool.map(lookup, selectors))
+    denied = [str(s) for s, entries in zip(selectors, answers, strict=True) if entries is None]
+    if denied and len(denied) == len(selectors):
+        fetch_metadata(transport, selectors[0], cache)  # every one denied: the error itself
+    if denied:
+        warnings.warn(
+            f"skipped {len(denied)} selector(s) your scopes do not cover: {', '.join(denied)}",
+            ScopeWarning, stacklevel=4,
+        )
     seen: dict[str, SeriesInfo] = {}
     for selector, entries in zip(selectors, answers, strict=True):
+        if entries is None:
+            continue
         for info in series_from_metadata(entries, selector.domain):
             seen.setdefault(info.uuid, info)
     return list(seen.values())

@@ -158,3 +158,28 @@ def test_results_show_briefly_and_as_html(client: Client) -> None:
     identity = client.whoami()
     assert identity.client_id in identity._repr_html_()
     assert client.access_token() not in identity._repr_html_()
+
+
+def test_a_denied_selector_is_skipped_with_a_warning_when_asked(sandbox: Sandbox) -> None:
+    selectors = ["raalabs/IMO1000001/ME ShaftPower", "raalabs/IMO1000002/ME ShaftPower"]
+    with sandbox.client(client_id="sandbox-vessel", progress=False) as vessel_client:
+        with pytest.raises(raadata.PermissionDeniedError):
+            vessel_client.measurements(selectors, *DAY)
+        with pytest.warns(raadata.ScopeWarning, match="IMO1000002"):
+            frame = vessel_client.measurements(selectors, *DAY, on_denied="skip")
+        assert list(frame.columns) == ["IMO1000001/ME ShaftPower"]
+        with pytest.raises(raadata.PermissionDeniedError):  # every selector denied: the error
+            vessel_client.measurements(selectors[1:], *DAY, on_denied="skip")
+
+
+def test_no_client_id_points_at_the_sandbox() -> None:
+    with pytest.raises(raadata.ConfigurationError, match="raadata demo"):
+        Client.from_env({}, environment="x")
+
+
+def test_permission_denied_names_the_callers_scopes(sandbox: Sandbox) -> None:
+    with sandbox.client(client_id="sandbox-vessel", progress=False) as vessel_client:
+        with pytest.raises(raadata.PermissionDeniedError) as caught:
+            vessel_client.measurements("raalabs/IMO1000002/ME ShaftPower", *DAY)
+    assert "prism/read:IMO1000001" in str(caught.value)
+    assert caught.value.status == 403
