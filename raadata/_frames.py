@@ -216,14 +216,15 @@ def _table_points(
 class WideBuilder:
     """Builds a wide frame request by request, while later requests are still in flight.
 
-    Each request covers some series over one window; the windows of one set of series do
-    not overlap, so their grids stack in time order without a global join. Series sets
-    (batches of up to 100 series) are joined on time at the end.
+    Each request's points are shaped at once into a small grid (its instants x its series)
+    and kept as a block; :meth:`frame` allocates the final grid once, in column order, and
+    copies each block into place, freeing it as it goes. Windows of one set of series do
+    not overlap, so rows are found by binary search in the union of all instants.
     """
 
     def __init__(self, labels: Mapping[str, str]) -> None:
         self._labels = labels
-        self._blocks: dict[tuple[str, ...], list[tuple[int, Any, Any]]] = {}
+        self._blocks: list[tuple[int, tuple[str, ...], Any, Any]] = []
         self.rows: dict[str, int] = {}
         """Points received per series UUID."""
 
@@ -234,32 +235,73 @@ class WideBuilder:
             if rows:
                 self.rows[uuid] = self.rows.get(uuid, 0) + int(rows)
         instants, grid = _grid(stamps, codes, len(uuids), values)
-        self._blocks.setdefault(uuids, []).append((start.value, instants, grid))
+        self._blocks.append((start.value, uuids, instants, grid))
 
     def frame(self, uom: Mapping[str, str] | None = None) -> pd.DataFrame:
-        """The wide frame of everything added: as :func:`wide_from_table` would make it."""
-        frames = []
-        for uuids, blocks in self._blocks.items():
-            blocks.sort(key=lambda block: block[0])
-            instants = np.concatenate([block[1] for block in blocks])
-            grid = np.concatenate([block[2] for block in blocks])
-            names = [self._labels.get(uuid, uuid) for uuid in uuids]
-            wide = _wide(instants, grid, names)
-            if len(instants) > 1 and not np.all(np.diff(instants) > 0):
-                wide = wide.groupby(level=0, sort=True).first()  # overlapping windows
-            frames.append(wide)
-        if not frames:
-            wide = _wide(np.empty(0, np.int64), np.empty((0, 0)), [])
-        elif len(frames) == 1:
-            wide = frames[0]
-        else:
-            wide = pd.concat(frames, axis=1, sort=True)
-            wide = wide.T.groupby(level=0, sort=True).first().T  # a series in two batches
-            wide.columns.name = "series"
+        """The wide frame of everything added (the blocks are consumed: call it once)."""
+        blocks = sorted(self._blocks, key=lambda block: block[0], reverse=True)
+        self._blocks = []
+        uuids = list(dict.fromkeys(uuid for block in blocks for uuid in block[1]))
+        names = [self._labels.get(uuid, uuid) for uuid in uuids]
+        order = sorted(range(len(names)), key=names.__getitem__)
+        column_of = {uuids[at]: position for position, at in enumerate(order)}
+        instants = _union([block[2] for block in reversed(blocks)])
+        grid = np.full((len(instants), len(uuids)), np.nan)
+        last: dict[str, int] = {}  # the latest instant placed per series
+        while blocks:  # earliest window first; each block freed once placed
+            _, block_uuids, block_instants, block_grid = blocks.pop()
+            if not len(block_instants):
+                continue
+            columns = np.fromiter((column_of[u] for u in block_uuids), np.intp, len(block_uuids))
+            fresh = all(last.get(u, -(2**63)) < block_instants[0] for u in block_uuids)
+            _place(grid, np.searchsorted(instants, block_instants), columns, block_grid, fresh)
+            for uuid in block_uuids:
+                last[uuid] = max(last.get(uuid, -(2**63)), int(block_instants[-1]))
+        index = pd.DatetimeIndex(instants.astype("datetime64[us]"), name="timestamp")
+        labels = pd.Index([names[at] for at in order], name="series", dtype="str")
+        wide = pd.DataFrame(grid, index=index.tz_localize("UTC"), columns=labels, copy=False)
         wide.attrs["units"] = {
             self._labels.get(key, key): unit for key, unit in (uom or {}).items()
         }
         return wide
+
+
+def _union(parts: Sequence[np.ndarray[Any, np.dtype[np.int64]]]) -> np.ndarray[Any, Any]:
+    """The sorted distinct instants of sorted parts; cheap when they follow each other."""
+    if not parts:
+        return np.empty(0, np.int64)
+    joined = np.concatenate(parts)
+    if len(joined) < 2 or bool(np.all(joined[1:] > joined[:-1])):
+        return joined
+    return np.unique(joined)
+
+
+def _place(
+    grid: np.ndarray[Any, Any],
+    rows: np.ndarray[Any, Any],
+    columns: np.ndarray[Any, Any],
+    block: np.ndarray[Any, Any],
+    fresh: bool,
+) -> None:
+    """Copy a block into ``grid`` at ``rows`` x ``columns`` (slices where they are runs).
+
+    Unless the cells are ``fresh`` (never written), values already there win and the block
+    only fills their gaps (NaN): the first value of a (time, series) pair is kept.
+    """
+    row_run = int(rows[-1] - rows[0]) == len(rows) - 1
+    column_run = int(columns[-1] - columns[0]) == len(columns) - 1 and bool(
+        np.all(np.diff(columns) == 1)
+    )
+    r: slice | np.ndarray[Any, Any] = slice(int(rows[0]), int(rows[-1]) + 1) if row_run else rows
+    c: slice | np.ndarray[Any, Any] = (
+        slice(int(columns[0]), int(columns[-1]) + 1) if column_run else columns
+    )
+    target: Any = np.ix_(rows, columns) if not (row_run or column_run) else (r, c)
+    if fresh:
+        grid[target] = block
+    else:
+        current = grid[target]
+        grid[target] = np.where(np.isnan(current), block, current)
 
 
 def statistics_wide_frame(long: pd.DataFrame, *, keep_levels: bool = False) -> pd.DataFrame:
