@@ -176,7 +176,8 @@ def _grid(
 ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.float64]]]:
     """Points (µs since the epoch, column code, value) -> (sorted instants, values grid).
 
-    The grid has one row per distinct instant and ``width`` columns, NaN where no point is.
+    The grid has one row per distinct instant and ``width`` columns, NaN where no point is,
+    in column-major order (each series contiguous, as pandas keeps a frame's columns).
     When a (timestamp, column) pair repeats, the first point wins. A stable sort (timsort)
     finds the instants: fast on the API's order, runs of rising times per series.
     """
@@ -184,10 +185,10 @@ def _grid(
     distinct = np.ones(len(ordered), dtype=bool)
     distinct[1:] = ordered[1:] != ordered[:-1]
     instants = ordered[distinct]
-    grid = np.full((len(instants), width), np.nan)
-    cells = np.searchsorted(instants, stamps) * width + codes
-    np.put(grid, cells[::-1], values[::-1])  # put applies in order: backwards, first wins
-    return instants, grid
+    columns = np.full((width, len(instants)), np.nan)  # one contiguous row per series
+    cells = codes * len(instants) + np.searchsorted(instants, stamps)
+    np.put(columns, cells[::-1], values[::-1])  # put applies in order: backwards, first wins
+    return instants, columns.T  # (instants x series), column-major
 
 
 def _wide(
@@ -246,7 +247,7 @@ class WideBuilder:
         order = sorted(range(len(names)), key=names.__getitem__)
         column_of = {uuids[at]: position for position, at in enumerate(order)}
         instants = _union([block[2] for block in reversed(blocks)])
-        grid = np.full((len(instants), len(uuids)), np.nan)
+        grid = np.full((len(instants), len(uuids)), np.nan, order="F")  # columns contiguous
         last: dict[str, int] = {}  # the latest instant placed per series
         while blocks:  # earliest window first; each block freed once placed
             _, block_uuids, block_instants, block_grid = blocks.pop()
@@ -273,7 +274,10 @@ def _union(parts: Sequence[np.ndarray[Any, np.dtype[np.int64]]]) -> np.ndarray[A
     joined = np.concatenate(parts)
     if len(joined) < 2 or bool(np.all(joined[1:] > joined[:-1])):
         return joined
-    return np.unique(joined)
+    joined.sort(kind="stable")  # timsort merges the sorted runs (np.unique hashes: slower)
+    distinct = np.ones(len(joined), dtype=bool)
+    distinct[1:] = joined[1:] != joined[:-1]
+    return joined[distinct]
 
 
 def _place(
