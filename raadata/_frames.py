@@ -115,19 +115,54 @@ def _labelled_frame(
     columns: Sequence[str],
     then_by: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Label each row's UUID as ``series``; sort by series, ``then_by``, time; to pandas."""
+    """Label each row's UUID as ``series``; order by series, ``then_by``, time; to pandas."""
     uuids = pc.unique(table["id"])
     label_of = pa.array([labels.get(uuid, uuid) for uuid in uuids.to_pylist()], pa.string())
     positions = pc.index_in(table["id"], value_set=uuids)
     series = label_of.take(positions)
-    # Sort on each label's rank (an integer) rather than on the strings: much faster.
-    rank = pc.rank(label_of, sort_keys="ascending", tiebreaker="dense").take(positions)
-    keyed = table.append_column("series", series).append_column("_rank", rank)
-    sort_keys = [(name, "ascending") for name in ("_rank", *then_by, "timestamp")]
-    ordered = keyed.take(pc.sort_indices(keyed, sort_keys=sort_keys)).select(list(columns))
-    frame: pd.DataFrame = ordered.to_pandas()
+    # Order on integer keys (each label's rank, then the then_by ranks), not on strings.
+    key = _dense_rank(label_of).take(positions).to_numpy(zero_copy_only=False).astype(np.int64)
+    for name in then_by:
+        values = pc.unique(table[name])
+        rank = _dense_rank(values).take(pc.index_in(table[name], value_set=values))
+        key = key * len(values) + rank.to_numpy(zero_copy_only=False)
+    stamps = table["timestamp"].cast(pa.int64()).to_numpy()
+    order = _order_of_runs(key, stamps)
+    if order is None:  # not runs of rising time: sort (rare: servers send series in order)
+        order = np.lexsort((stamps, key))
+    labelled = table.append_column("series", series).select(list(columns))
+    frame: pd.DataFrame = labelled.take(pa.array(order)).to_pandas()
     frame.attrs["units"] = {labels.get(key, key): unit for key, unit in (uom or {}).items()}
     return frame
+
+
+def _dense_rank(values: pa.Array) -> pa.Array:
+    return pc.rank(values, sort_keys="ascending", tiebreaker="dense")
+
+
+def _order_of_runs(
+    key: np.ndarray[Any, np.dtype[np.int64]], stamps: np.ndarray[Any, np.dtype[np.int64]]
+) -> np.ndarray[Any, np.dtype[np.intp]] | None:
+    """Row order by (key, time) from the runs the rows already come in, without a sort.
+
+    A run is a stretch of one key with strictly rising times (the API sends each series of
+    a request in time order). Runs are ordered by (key, first time); ``None`` when two runs
+    of one key overlap in time, so that only a real sort can order them.
+    """
+    if len(key) < 2:
+        return np.arange(len(key))
+    breaks = np.flatnonzero((key[1:] != key[:-1]) | (stamps[1:] <= stamps[:-1])) + 1
+    starts = np.concatenate([[0], breaks])
+    ends = np.concatenate([breaks, [len(key)]])
+    runs = np.lexsort((stamps[starts], key[starts]))
+    starts, ends = starts[runs], ends[runs]
+    same_key = key[starts[1:]] == key[starts[:-1]]
+    if np.any(same_key & (stamps[starts[1:]] <= stamps[ends[:-1] - 1])):
+        return None
+    lengths = ends - starts
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    order: np.ndarray[Any, np.dtype[np.intp]] = (np.arange(len(key)) + offsets).astype(np.intp)
+    return order
 
 
 def long_frame(

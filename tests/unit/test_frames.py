@@ -414,3 +414,25 @@ def test_duplicates_found_whatever_the_order(
     kept, count = drop_exact_duplicates(table)
     assert count == dropped
     assert kept.num_rows == len(rows) - dropped
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_long_frame_orders_runs_as_a_sort_would(seed: int) -> None:
+    """Requests arrive in any order, each grouped by series and rising in time; sometimes
+    two windows of a series overlap (then only a sort can order them)."""
+    rng = np.random.default_rng(seed)
+    uuids = [U1, U2, U3]
+    tables = []
+    for window in rng.permutation(4):
+        rows = [(u, int(window) * 10 + int(s), float(rng.integers(0, 5)))
+                for u in rng.permutation(uuids) for s in sorted(rng.choice(12, 4, replace=False))]
+        tables.append(measurements(rows))
+    table = pa.concat_tables(tables)
+    frame = long_frame(table, {U1: "b", U2: "a", U3: "c"})
+    reference = table.to_pandas()
+    reference["series"] = reference["id"].map({U1: "b", U2: "a", U3: "c"})
+    reference = reference.sort_values(["series", "timestamp"], kind="stable")
+    pd.testing.assert_frame_equal(
+        frame, reference[["timestamp", "series", "id", "value"]].reset_index(drop=True),
+        check_dtype=False,
+    )
