@@ -164,6 +164,7 @@ class Client:
         complete: bool = False,
         columns: ColumnStyle = "flat",
         tz: str | None = None,
+        categorical: bool = False,
         **options: Unpack[QueryOptions],
     ) -> pd.DataFrame:
         """Raw points of every readable series the selectors name, over ``[start, end)``.
@@ -173,7 +174,8 @@ class Client:
         ``value``. Column labels are the ids in the queried domain (``labels="domain"``),
         the UUIDs (``"uuid"``) or the metadata names (``"name"``, with the vessel's name when
         several vessels show). ``columns="fleet"``: two column levels ``(vessel, tag)``.
-        ``tz``: show instants in this IANA zone (input stays UTC). ``window`` or
+        ``tz``: show instants in this IANA zone (input stays UTC). ``categorical``: long
+        frames hold ``series`` and ``id`` as pandas ``Categorical`` (smaller). ``window`` or
         ``aggregations`` downsample on the server: the same as :meth:`statistics` (with
         ``complete``). Units are in ``df.attrs["units"]``, vessel names in
         ``df.attrs["vessels"]``; the pull report is ``client.last_report`` (as a plain dict,
@@ -183,14 +185,15 @@ class Client:
             return self.statistics(
                 selectors, start, end, aggregations="avg" if aggregations is None else aggregations,
                 window="1m" if window is None else window, shape=shape, complete=complete,
-                columns=columns, tz=tz, **options,
+                columns=columns, tz=tz, categorical=categorical, **options,
             )
         check_choice("shape", shape, ("wide", "long"))
         check_choice("columns", columns, ("flat", "fleet"))
         check_tz(tz)
         query = Query.build(selectors, start, end, options)
         started = self._start(query, measurements_pull(query.target_points))
-        frame = self._puller.long(started) if shape == "long" else self._puller.wide(started)
+        frame = (self._puller.long(started, categorical) if shape == "long"
+                 else self._puller.wide(started))
         return self._present(frame, started, columns if shape == "wide" else "flat", tz)
 
     def statistics(
@@ -205,6 +208,7 @@ class Client:
         complete: bool = False,
         columns: ColumnStyle = "flat",
         tz: str | None = None,
+        categorical: bool = False,
         **options: Unpack[QueryOptions],
     ) -> pd.DataFrame:
         """Aggregates per epoch-aligned UTC window (``window``, default one minute).
@@ -214,7 +218,8 @@ class Client:
         series (``count`` 0, NaN for other aggregations), whatever the number of series.
         Wide: one column per (series, aggregation), a single level when one of the two is
         unique (``columns="fleet"``: ``(vessel, tag, aggregation)``). Long: ``timestamp``,
-        ``series``, ``id``, ``aggregation``, ``value``. ``tz`` as in :meth:`measurements`.
+        ``series``, ``id``, ``aggregation``, ``value``. ``tz``, ``categorical`` as in
+        :meth:`measurements`.
         """
         check_choice("shape", shape, ("wide", "long"))
         check_choice("columns", columns, ("flat", "fleet"))
@@ -222,7 +227,7 @@ class Client:
         query = Query.build(selectors, start, end, options)
         pull = statistics_pull(aggregations, window, query.target_points)
         started = self._start(query, pull)
-        frame = self._puller.long(started)
+        frame = self._puller.long(started, categorical and shape == "long")
         if complete:
             frame = complete_windows(frame, started.labels, pull.aggregations,
                                      query.time_range.start, query.time_range.end, pull.align)
@@ -286,6 +291,8 @@ class Client:
         selectors: SelectorInput,
         start: TimeInput | None = None,
         end: TimeInput | None = None,
+        *,
+        categorical: bool = False,
         **options: Unpack[QueryOptions],
     ) -> Iterator[pd.DataFrame]:
         """Long frames of raw points, one per finished request, in completion order.
@@ -298,7 +305,7 @@ class Client:
         pull = measurements_pull(query.target_points)
 
         def frames() -> Iterator[pd.DataFrame]:
-            yield from self._puller.frames(self._start(query, pull))
+            yield from self._puller.frames(self._start(query, pull), categorical)
 
         return frames()
 

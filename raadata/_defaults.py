@@ -53,6 +53,7 @@ def get_series(
     complete: bool = False,
     columns: ColumnStyle = "flat",
     tz: str | None = None,
+    categorical: bool = False,
     **options: Unpack[QueryOptions],
 ) -> pd.DataFrame:
     """Raw points of the selected series over ``[start, end)`` (UTC) as a DataFrame.
@@ -64,5 +65,5 @@ def get_series(
     """
     return (client or default_client()).measurements(
         selectors, start, end, shape=shape, window=window, aggregations=aggregations,
-        complete=complete, columns=columns, tz=tz, **options,
+        complete=complete, columns=columns, tz=tz, categorical=categorical, **options,
     )

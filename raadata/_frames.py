@@ -114,26 +114,44 @@ def _labelled_frame(
     uom: Mapping[str, str] | None,
     columns: Sequence[str],
     then_by: Sequence[str] = (),
+    categorical: bool = False,
 ) -> pd.DataFrame:
-    """Label each row's UUID as ``series``; order by series, ``then_by``, time; to pandas."""
-    uuids = pc.unique(table["id"])
-    label_of = pa.array([labels.get(uuid, uuid) for uuid in uuids.to_pylist()], pa.string())
-    positions = pc.index_in(table["id"], value_set=uuids)
-    series = label_of.take(positions)
-    # Order on integer keys (each label's rank, then the then_by ranks), not on strings.
-    key = _dense_rank(label_of).take(positions).to_numpy(zero_copy_only=False).astype(np.int64)
+    """Label each row's UUID as ``series``; order by series, ``then_by``, time; to pandas.
+
+    Text columns are handled as codes into their distinct values: rows are ordered on
+    integer keys, and the strings are made once, for the output (or never, with
+    ``categorical``: then the text columns are pandas ``Categorical``).
+    """
+    codes, dictionaries = {}, {}
+    for name in ("id", *then_by):
+        dictionaries[name] = pc.unique(table[name])
+        codes[name] = _numpy(pc.index_in(table[name], value_set=dictionaries[name]))
+    uuids = dictionaries["id"].to_pylist()
+    dictionaries["series"] = pa.array([labels.get(uuid, uuid) for uuid in uuids], pa.string())
+    codes["series"] = codes["id"]
+    key = _numpy(_dense_rank(dictionaries["series"])).astype(np.int64)[codes["id"]]
     for name in then_by:
-        values = pc.unique(table[name])
-        rank = _dense_rank(values).take(pc.index_in(table[name], value_set=values))
-        key = key * len(values) + rank.to_numpy(zero_copy_only=False)
+        key = key * len(dictionaries[name]) + _numpy(_dense_rank(dictionaries[name]))[codes[name]]
     stamps = table["timestamp"].cast(pa.int64()).to_numpy()
     order = _order_of_runs(key, stamps)
     if order is None:  # not runs of rising time: sort (rare: servers send series in order)
         order = np.lexsort((stamps, key))
-    labelled = table.append_column("series", series).select(list(columns))
-    frame: pd.DataFrame = labelled.take(pa.array(order)).to_pandas()
+    arrays = {
+        "timestamp": pa.array(stamps[order], pa.int64()).cast(table.schema.field("timestamp").type),
+        "value": pa.array(table["value"].to_numpy()[order], pa.float64()),
+    }
+    for name, dictionary in dictionaries.items():
+        indices = pa.array(codes[name][order].astype(np.int32))
+        arrays[name] = (pa.DictionaryArray.from_arrays(indices, dictionary) if categorical
+                        else dictionary.take(indices))
+    frame: pd.DataFrame = pa.table({name: arrays[name] for name in columns}).to_pandas()
     frame.attrs["units"] = {labels.get(key, key): unit for key, unit in (uom or {}).items()}
     return frame
+
+
+def _numpy(array: pa.Array | pa.ChunkedArray) -> np.ndarray[Any, Any]:
+    values: np.ndarray[Any, Any] = array.to_numpy(zero_copy_only=False)
+    return values
 
 
 def _dense_rank(values: pa.Array) -> pa.Array:
@@ -166,25 +184,35 @@ def _order_of_runs(
 
 
 def long_frame(
-    table: pa.Table, labels: Mapping[str, str], uom: Mapping[str, str] | None = None
+    table: pa.Table,
+    labels: Mapping[str, str],
+    uom: Mapping[str, str] | None = None,
+    *,
+    categorical: bool = False,
 ) -> pd.DataFrame:
     """Measurements table -> long frame: ``timestamp``, ``series``, ``id``, ``value``.
 
     ``labels`` maps UUID -> label (a UUID missing from it is its own label). ``uom`` maps
     UUID or label -> unit of measure; ``attrs["units"]`` holds it by label. Sorted by series
-    then time, with a ``RangeIndex``.
+    then time, with a ``RangeIndex``. ``categorical``: ``series`` and ``id`` as pandas
+    ``Categorical`` (a fraction of the memory of strings).
     """
-    return _labelled_frame(table, labels, uom, _MEASUREMENT_COLUMNS)
+    return _labelled_frame(table, labels, uom, _MEASUREMENT_COLUMNS, categorical=categorical)
 
 
 def statistics_long_frame(
-    table: pa.Table, labels: Mapping[str, str], uom: Mapping[str, str] | None = None
+    table: pa.Table,
+    labels: Mapping[str, str],
+    uom: Mapping[str, str] | None = None,
+    *,
+    categorical: bool = False,
 ) -> pd.DataFrame:
     """Statistics table -> long frame: ``timestamp`` (window start), ``series``, ``id``,
-    ``aggregation``, ``value``; sorted by series, aggregation, time. Labels/``uom`` as in
-    :func:`long_frame`.
+    ``aggregation``, ``value``; sorted by series, aggregation, time. Labels, ``uom`` and
+    ``categorical`` as in :func:`long_frame`.
     """
-    return _labelled_frame(table, labels, uom, _STATISTICS_COLUMNS, then_by=["aggregation"])
+    return _labelled_frame(table, labels, uom, _STATISTICS_COLUMNS, then_by=["aggregation"],
+                           categorical=categorical)
 
 
 def _pivot(long: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -138,11 +138,11 @@ class Puller:
         empty = MEASUREMENTS_SCHEMA if started.pull.kind == "measurements" else STATISTICS_SCHEMA
         return pa.concat_tables(tables) if tables else empty.empty_table()
 
-    def long(self, started: Started) -> pd.DataFrame:
+    def long(self, started: Started, categorical: bool = False) -> pd.DataFrame:
         """The pull as a long frame (measurements or statistics)."""
         table = self.table(started)
         shape = long_frame if started.pull.kind == "measurements" else statistics_long_frame
-        return shape(table, started.labels, started.uom)
+        return shape(table, started.labels, started.uom, categorical=categorical)
 
     def wide(self, started: Started) -> pd.DataFrame:
         """Measurements as a wide frame, shaped request by request while others are in flight."""
@@ -154,13 +154,13 @@ class Puller:
         }
         return builder.frame(started.uom)
 
-    def frames(self, started: Started) -> Iterator[pd.DataFrame]:
+    def frames(self, started: Started, categorical: bool = False) -> Iterator[pd.DataFrame]:
         """One long frame per finished request, in completion order."""
         counts = started.report.rows_per_series
         for result in self.run(started):
             for label, rows in rows_by_label([result.table], started.labels).items():
                 counts[label] = counts.get(label, 0) + rows
-            yield long_frame(result.table, started.labels, started.uom)
+            yield long_frame(result.table, started.labels, started.uom, categorical=categorical)
 
     def plan(self, query: Query, pull: Pull) -> Plan:
         """The series and first requests of a pull, assuming the pull's density; no data."""

@@ -183,3 +183,15 @@ def test_permission_denied_names_the_callers_scopes(sandbox: Sandbox) -> None:
             vessel_client.measurements("raalabs/IMO1000002/ME ShaftPower", *DAY)
     assert "prism/read:IMO1000001" in str(caught.value)
     assert caught.value.status == 403
+
+
+def test_categorical_long_frames_hold_the_same_rows(client: Client) -> None:
+    plain = client.measurements(POWER, *DAY, shape="long")
+    small = client.measurements(POWER, *DAY, shape="long", categorical=True)
+    assert isinstance(small["series"].dtype, pd.CategoricalDtype)
+    assert isinstance(small["id"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(small.astype({"series": "str", "id": "str"}), plain)
+    assert small.memory_usage(deep=True).sum() < plain.memory_usage(deep=True).sum() / 2
+    parts = list(client.iter_frames(POWER, *DAY, categorical=True))
+    assert all(isinstance(p["series"].dtype, pd.CategoricalDtype) for p in parts)
+    assert sum(len(p) for p in parts) == len(plain)
