@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -20,6 +21,7 @@ import pandas as pd
 
 from raadata._errors import RaadataError
 from raadata._version import __version__
+from raadata._views import check_tz, with_tz
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("table", "csv", "parquet", "json")
@@ -106,11 +108,13 @@ def query_options(function: F) -> F:
 
     @functools.wraps(function)
     def with_query(*args: Any, **kwargs: Any) -> Any:
-        since, last = kwargs.pop("since"), kwargs.pop("last")
         query = {key: kwargs.pop(key) for key in ("domain", "labels")}
         query.update({key: _instant(kwargs.pop(key)) for key in ("start", "end")})
         query["selectors"] = list(kwargs.pop("selectors"))
-        query.update({key: value for key, value in (("since", since), ("last", last)) if value})
+        for key in ("since", "last", "year", "month", "day"):
+            value = kwargs.pop(key)
+            if value is not None:
+                query[key] = value
         return function(*args, query=query, **kwargs)
 
     decorators = [
@@ -119,6 +123,9 @@ def query_options(function: F) -> F:
         click.option("--end", help="End (exclusive); default now."),
         click.option("--since", help="Duration back from now, e.g. 6hours, 1day."),
         click.option("--last", help="Duration back from the end of the last full day."),
+        click.option("--year", type=int, help="A calendar year (UTC), e.g. 2025."),
+        click.option("--month", type=click.IntRange(1, 12), help="A month of --year."),
+        click.option("--day", type=click.IntRange(1, 31), help="A day of --month."),
         click.option("--domain", help="Domain for selectors given without one."),
         click.option(
             "--labels",
@@ -155,35 +162,98 @@ def aggregate_options(function: F) -> F:
 
 
 def output_options(function: F) -> F:
-    """--format and --out."""
-    function = click.option(
-        "--out", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout."
-    )(function)
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(FORMATS),
-        default="table",
-        show_default=True,
-        help="Output format.",
-    )(function)
+    """--format, --out, and how CSV and tables look (--tz, --excel, --sep, --decimal,
+    --decimals)."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+                     show_default=True, help="Output format."),
+        click.option("--out", "-o", type=click.Path(dir_okay=False),
+                     help="Write to this file instead of stdout."),
+        click.option("--tz", help="Show times in this IANA zone, e.g. Europe/Oslo (input "
+                                  "stays UTC); with --excel, as local times without offset."),
+        click.option("--excel", is_flag=True,
+                     help="CSV for spreadsheets: one header row with units, ';' between "
+                          "fields, times without offset (in --tz, else UTC), a BOM."),
+        click.option("--sep", help="CSV field separator (default ',', ';' with --excel)."),
+        click.option("--decimal", type=click.Choice([".", ","]), default=".",
+                     show_default=True, help="CSV decimal mark."),
+        click.option("--decimals", type=click.IntRange(0, 17),
+                     help="Round values to this many decimals."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+
+    @functools.wraps(function)
+    def with_output(*args: Any, **kwargs: Any) -> Any:
+        keys = ("fmt", "out", "tz", "excel", "sep", "decimal", "decimals")
+        output = Output(**{key: kwargs.pop(key) for key in keys})
+        return function(*args, output=output, **kwargs)
+
+    return cast(F, with_output)
 
 
-def emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
+@dataclass(frozen=True)
+class Output:
+    """Where and how a frame is written (see :func:`output_options`)."""
+
+    fmt: str = "table"
+    out: str | None = None
+    tz: str | None = None
+    excel: bool = False
+    sep: str | None = None
+    decimal: str = "."
+    decimals: int | None = None
+
+
+def emit(frame: pd.DataFrame, output: Output) -> None:
     """Print or write a frame in the chosen format."""
     try:
-        _emit(frame, fmt, out)
+        _emit(frame, output)
     except OSError as error:
-        raise click.FileError(out or "-", hint=error.strerror or str(error)) from error
+        raise click.FileError(output.out or "-", hint=error.strerror or str(error)) from error
 
 
-def _emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
+def _for_spreadsheets(frame: pd.DataFrame, output: Output) -> pd.DataFrame:
+    """One header row with units, local times without offset, values rounded."""
+    units = frame.attrs.get("units", {})
+    frame = frame.copy()
+    if isinstance(frame.columns, pd.MultiIndex):
+        names = [" ".join(str(level) for level in column) for column in frame.columns]
+        series = [str(column[0]) for column in frame.columns]
+    else:
+        names = series = [str(column) for column in frame.columns]
+    if units and "series" not in frame.columns:  # wide: units into the header
+        names = [f"{name} [{units[key]}]" if key in units else name
+                 for name, key in zip(names, series, strict=True)]
+    frame.columns = pd.Index(names)
+    if isinstance(frame.index, pd.DatetimeIndex) and frame.index.tz is not None:
+        frame.index = frame.index.tz_localize(None)
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
+            frame[name] = frame[name].dt.tz_localize(None)
+    return frame
+
+
+def _emit(frame: pd.DataFrame, output: Output) -> None:
+    fmt, out = output.fmt, output.out
+    if output.tz:
+        frame = with_tz(frame, check_tz(output.tz))
+    if output.decimals is not None:
+        frame = frame.round(output.decimals)
     if fmt == "parquet":
         if not out:
             raise click.UsageError("--format parquet needs --out FILE")
         frame.to_parquet(out)
     elif fmt == "csv":
-        text = frame.to_csv()
+        if output.excel:
+            frame = _for_spreadsheets(frame, output)
+        sep = output.sep or (";" if output.excel else ",")
+        if sep == output.decimal:
+            raise click.UsageError(f"--sep and --decimal are both {sep!r}: pick different ones")
+        text = frame.to_csv(sep=sep, decimal=output.decimal,
+                            date_format="%Y-%m-%d %H:%M:%S" if output.excel else None)
+        if output.excel:
+            text = "\ufeff" + text  # a BOM: spreadsheets then read the file as UTF-8
     elif fmt == "json":
         if isinstance(frame.columns, pd.MultiIndex):  # series x aggregation, as the API names them
             frame = frame.set_axis([":".join(map(str, c)) for c in frame.columns], axis=1)
@@ -192,7 +262,7 @@ def _emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
         text = frame.to_string(max_rows=60, max_cols=12)
     if fmt != "parquet":
         if out:
-            Path(out).write_text(text)
+            Path(out).write_text(text, encoding="utf-8")
         else:
             click.echo(text, nl=not text.endswith("\n"))
     if out:
@@ -230,8 +300,7 @@ def metadata(
     selectors: Sequence[str],
     domain: str | None,
     verbose: bool,
-    fmt: str,
-    out: str | None,
+    output: Output,
 ) -> None:
     """Metadata of the series the selectors name, one row per series.
 
@@ -240,23 +309,33 @@ def metadata(
       raadata metadata "raalabs/IMO1000001/*"
     """
     with make_client(ctx) as client:
-        emit(client.metadata(list(selectors), domain=domain, verbose=verbose), fmt, out)
+        emit(client.metadata(list(selectors), domain=domain, verbose=verbose), output)
 
 
 @main.command()
 @click.pass_context
 @query_options
 @click.option("--shape", type=click.Choice(["wide", "long"]), default="wide", show_default=True)
+@click.option("--window", help="Downsample on the server: window per row, e.g. 1hour.")
+@click.option("--aggregations", help="With --window: avg,min,max,count,... (default avg).")
 @output_options
 @click.option("--dry-run", is_flag=True, help="Print the plan (series, requests); fetch no data.")
 def get(
-    ctx: click.Context, query: dict[str, Any], shape: str, fmt: str, out: str | None, dry_run: bool
+    ctx: click.Context,
+    query: dict[str, Any],
+    shape: str,
+    window: str | None,
+    aggregations: str | None,
+    output: Output,
+    dry_run: bool,
 ) -> None:
     """Raw measurements over [start, end) (UTC) as a table, CSV, JSON or Parquet file.
 
     \b
     Example:
       raadata get "raalabs/IMO1000001/ME ShaftPower" --since 6hours --format csv -o power.csv
+      raadata get "raalabs/*/ME ShaftPower" --year 2025 --month 1 --window 1day \\
+          --format csv --excel --tz Europe/Oslo --decimal , -o january.csv
       raadata get "raalabs/*/*" --start 2025-01-01 --end 2026-01-01 --dry-run
     """
     with make_client(ctx) as client:
@@ -264,8 +343,31 @@ def get(
             query.pop("labels")
             click.echo(str(client.plan(**query)))
             return
-        emit(client.measurements(**query, shape=shape), fmt, out)
+        frame = client.measurements(**query, shape=shape, window=window,
+                                    aggregations=aggregations)
+        emit(frame, output)
         click.echo(client.last_report.summary().splitlines()[0], err=True)
+
+
+@main.command()
+@click.pass_context
+@click.argument("selectors", nargs=-1, required=True)
+@click.option("--lookback", default="1day", show_default=True,
+              help="How far back from now to look for the last reading.")
+@click.option("--domain", help="Domain for selectors given without one.")
+@output_options
+def latest(
+    ctx: click.Context, selectors: Sequence[str], lookback: str, domain: str | None,
+    output: Output,
+) -> None:
+    """The last reading of each series (timestamp, value, unit) within --lookback.
+
+    \b
+    Example:
+      raadata latest "raalabs/*/ME ShaftPower" --lookback 6hours --tz Europe/Oslo
+    """
+    with make_client(ctx) as client:
+        emit(client.latest(list(selectors), lookback=lookback, domain=domain), output)
 
 
 @main.command()
@@ -280,8 +382,7 @@ def stats(
     aggregations: str,
     window: str,
     shape: str,
-    fmt: str,
-    out: str | None,
+    output: Output,
 ) -> None:
     """Aggregates per epoch-aligned UTC window over [start, end).
 
@@ -291,7 +392,7 @@ def stats(
     """
     with make_client(ctx) as client:
         frame = client.statistics(**query, aggregations=aggregations, window=window, shape=shape)
-        emit(frame, fmt, out)
+        emit(frame, output)
 
 
 @main.command()
