@@ -36,7 +36,8 @@ def test_get_series_downsamples_in_one_call(client: Client) -> None:
     one_call = raadata.get_series(POWER, *DAY, client=client, window="1hour", aggregations="avg")
     pd.testing.assert_frame_equal(one_call, direct)
     assert len(one_call) == 24
-    assert client.last_report is not None and client.last_report.kind == "statistics"
+    assert client.last_report is not None
+    assert client.last_report.kind == "statistics"
 
 
 def test_window_alone_means_the_average(client: Client) -> None:
@@ -91,7 +92,8 @@ def test_name_labels_carry_the_vessel_name_for_a_fleet(client: Client) -> None:
     for column in frame.columns:
         vessel, _, series = column.partition(" / ")
         assert vessel in names.values()
-        assert series and "[" not in series
+        assert series
+        assert "[" not in series
     single = client.measurements("raalabs/IMO1000001/ME ShaftPower", "2025-01-01T00:00:00Z",
                                  "2025-01-01T00:05:00Z", labels="name")
     assert " / " not in single.columns[0]
@@ -148,12 +150,15 @@ def test_bad_columns_is_refused(client: Client) -> None:
 
 def test_results_show_briefly_and_as_html(client: Client) -> None:
     plan = client.plan("raalabs/*/*", "2025-01-01", "2025-02-01")
-    assert len(repr(plan)) < 200 and repr(plan).startswith("Plan(")
-    assert "<table>" in plan._repr_html_() and "requests" in plan._repr_html_()
+    assert len(repr(plan)) < 200
+    assert repr(plan).startswith("Plan(")
+    assert "<table>" in plan._repr_html_()
+    assert "requests" in plan._repr_html_()
     client.measurements(POWER, *DAY)
     report = client.last_report
     assert report is not None
-    assert "\n" not in repr(report) and repr(report).startswith("PullReport(")
+    assert "\n" not in repr(report)
+    assert repr(report).startswith("PullReport(")
     assert "IMO1000001/ME ShaftPower" in report._repr_html_()
     identity = client.whoami()
     assert identity.client_id in identity._repr_html_()
@@ -178,9 +183,9 @@ def test_no_client_id_points_at_the_sandbox() -> None:
 
 
 def test_permission_denied_names_the_callers_scopes(sandbox: Sandbox) -> None:
-    with sandbox.client(client_id="sandbox-vessel", progress=False) as vessel_client:
-        with pytest.raises(raadata.PermissionDeniedError) as caught:
-            vessel_client.measurements("raalabs/IMO1000002/ME ShaftPower", *DAY)
+    with (sandbox.client(client_id="sandbox-vessel", progress=False) as vessel_client,
+          pytest.raises(raadata.PermissionDeniedError) as caught):
+        vessel_client.measurements("raalabs/IMO1000002/ME ShaftPower", *DAY)
     assert "prism/read:IMO1000001" in str(caught.value)
     assert caught.value.status == 403
 
