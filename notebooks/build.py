@@ -355,10 +355,163 @@ workdir.cleanup()
 """),
 ]
 
+RECIPES: list[Cell] = [
+    md("""
+# Recipes: a maritime analyst's day
+
+Six everyday questions, each answered in a few lines and a plot whose axes carry units:
+the fleet's shaft power over a day, daily fuel per vessel for a month, fuel per nautical
+mile, outages found and shown, two vessels compared, and the speed-power curve. All of it
+runs against the **sandbox** (a synthetic fleet on 127.0.0.1), so the numbers are made up;
+the code is what you would run on your own fleet.
+"""),
+    REAL_USE,
+    py("""
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+import raadata
+from raadata.sandbox import Sandbox
+
+sandbox = Sandbox(now="2025-02-01T00:00:00Z").start()
+client = sandbox.client(progress=False)
+"""),
+    md("""
+## 1. The fleet's shaft power over a day
+
+`columns="fleet"` gives two column levels, `(vessel, tag)`: one tag across the fleet is
+`xs(tag, level="tag", axis=1)`, and `attrs["vessels"]` names the vessels.
+"""),
+    py("""
+fleet = client.measurements("raalabs/*/ME ShaftPower", "2025-01-10", "2025-01-11",
+                            columns="fleet", window="10min")
+power = fleet.xs("ME ShaftPower", level="tag", axis=1).xs("avg", level="aggregation", axis=1)
+names = fleet.attrs["vessels"]
+unit = fleet.attrs["units"][f"{power.columns[0]}/ME ShaftPower"]
+ax = power.rename(columns=names).plot(figsize=(9, 3.5), title="Main engine shaft power, 10-min mean")
+ax.set_xlabel("time (UTC)")
+ax.set_ylabel(f"shaft power [{unit}]")
+plt.show()
+"""),
+    md("""
+## 2. Daily fuel per vessel for a month
+
+Fuel mass flow is in kg/h, so a day's mean times 24 h is that day's fuel in kg. The
+statistics endpoint does the averaging: one request per vessel-month instead of millions of
+points.
+"""),
+    py("""
+flow = client.statistics("raalabs/*/ME FuelMassFlow", year=2025, month=1, window="1day",
+                         aggregations="avg", columns="fleet")
+daily_t = flow.xs("avg", level="aggregation", axis=1).droplevel("tag", axis=1) * 24 / 1000
+daily_t = daily_t.rename(columns=flow.attrs["vessels"], index=lambda day: day.strftime("%d"))
+ax = daily_t.plot.bar(figsize=(10, 3.5), width=0.8, rot=0, title="Main engine fuel per day")
+ax.set_xlabel("day of January 2025 (UTC)")
+ax.set_ylabel("fuel [t/day]")
+plt.show()
+daily_t.sum().round(1).rename("fuel in January [t]")
+"""),
+    md("""
+## 3. Fuel per nautical mile
+
+Speed over ground in knots is nautical miles per hour, so an hour's mean SOG is the
+distance sailed in that hour; hourly fuel over hourly distance is fuel per nautical mile.
+Hours in port (almost no distance) are left out.
+"""),
+    py("""
+hourly = client.statistics(["raalabs/*/ME FuelMassFlow", "raalabs/*/Nav SOG"],
+                           "2025-01-01", "2025-01-15", window="1hour", aggregations="avg",
+                           columns="fleet")
+hourly = hourly.xs("avg", level="aggregation", axis=1)
+fuel_kg = hourly.xs("ME FuelMassFlow", level="tag", axis=1)   # kg in that hour
+distance_nm = hourly.xs("Nav SOG", level="tag", axis=1)       # nm in that hour
+per_nm = (fuel_kg / distance_nm).where(distance_nm > 2)
+ax = per_nm.rename(columns=hourly.attrs["vessels"]).plot(
+    figsize=(9, 3.5), style=".", alpha=0.6, title="Fuel per nautical mile, hourly")
+ax.set_xlabel("time (UTC)")
+ax.set_ylabel("fuel [kg/nm]")
+plt.show()
+per_nm.rename(columns=hourly.attrs["vessels"]).median().round(1).rename("median [kg/nm]")
+"""),
+    md("""
+## 4. Outages: found and shown
+
+A `count` per window with `complete=True` has a row for every window, zero where the
+vessel sent nothing, whatever the number of series: gaps are the zero-count windows.
+"""),
+    py("""
+counts = client.statistics("raalabs/*/ME ShaftPower", "2025-01-01", "2025-01-15",
+                           window="10min", aggregations="count", complete=True,
+                           columns="fleet")
+counts = counts.xs("count", level="aggregation", axis=1).droplevel("tag", axis=1)
+gaps = counts == 0
+outages = []
+for vessel, missing in gaps.items():
+    starts = missing & ~missing.shift(fill_value=False)
+    ends = missing & ~missing.shift(-1, fill_value=False)
+    for begin, end in zip(missing.index[starts], missing.index[ends]):
+        outages.append({"vessel": counts.attrs["vessels"].get(vessel, vessel), "from": begin,
+                        "to": end + pd.Timedelta("10min")})
+outages = pd.DataFrame(outages)
+fig, ax = plt.subplots(figsize=(9, 2.5))
+for row, vessel in enumerate(counts.columns):
+    ax.fill_between(counts.index, row, row + 0.8, where=gaps[vessel], step="post", color="C3")
+ax.set_yticks([r + 0.4 for r in range(len(counts.columns))],
+              [counts.attrs["vessels"].get(v, v) for v in counts.columns])
+ax.set_xlabel("time (UTC)")
+ax.set_title("Outages of ME ShaftPower (10-min windows with no data)")
+plt.show()
+outages.head(10)
+"""),
+    md("""
+## 5. Two vessels compared
+
+`labels="name"` gives readable labels with the vessel's name when several vessels show.
+"""),
+    py("""
+two = client.measurements(["raalabs/IMO1000001/ME ShaftSpeed", "raalabs/IMO1000002/ME ShaftSpeed"],
+                          "2025-01-10", "2025-01-11", labels="name", window="15min",
+                          aggregations="avg")
+ax = two.plot(figsize=(9, 3.5), title="Main engine shaft speed, 15-min mean")
+ax.set_xlabel("time (UTC)")
+ax.set_ylabel("shaft speed [rpm]")
+plt.show()
+two.describe().round(1)
+"""),
+    md("""
+## 6. The speed-power curve
+
+Hourly means of speed over ground against shaft power at sea: power grows roughly with
+the cube of speed (the propeller law). In port (SOG near zero) is left out.
+"""),
+    py("""
+curve = client.statistics(["raalabs/*/ME ShaftPower", "raalabs/*/Nav SOG"], "2025-01-01",
+                          "2025-02-01", window="1hour", aggregations="avg", columns="fleet")
+curve = curve.xs("avg", level="aggregation", axis=1)
+fig, ax = plt.subplots(figsize=(6, 4.5))
+for vessel, name in curve.attrs["vessels"].items():
+    sog, power = curve[(vessel, "Nav SOG")], curve[(vessel, "ME ShaftPower")]
+    at_sea = sog > 3
+    ax.scatter(sog[at_sea], power[at_sea], s=6, alpha=0.5, label=name)
+ax.set_xlabel("speed over ground [knot]")
+ax.set_ylabel("shaft power [kW]")
+ax.set_title("Speed-power curve, hourly means at sea")
+ax.legend()
+plt.show()
+"""),
+    CLEAN_UP,
+    py("""
+client.close()
+sandbox.close()
+"""),
+]
+
 NOTEBOOKS: dict[str, list[Cell]] = {
     "01-quickstart.ipynb": QUICKSTART,
     "02-statistics-and-metadata.ipynb": STATISTICS,
     "03-export-to-parquet.ipynb": EXPORT,
+    "04-recipes.ipynb": RECIPES,
 }
 
 
