@@ -29,6 +29,7 @@ from typing import Any
 
 from raadata.sandbox.api import API_VERSIONS, Api, Settings
 from raadata.sandbox.clock import Instant, to_datetime, to_us
+from raadata.sandbox.compat import Compat
 from raadata.sandbox.faults import Faults, Stats
 from raadata.sandbox.fleet import Fleet, SeriesSpec, Vessel, default_fleet
 from raadata.sandbox.server import ServerThread
@@ -37,6 +38,7 @@ from raadata.sandbox.tokens import BUILTIN_SCOPES, Authority, BuiltinClient
 __all__ = [
     "API_VERSIONS",
     "BuiltinClient",
+    "Compat",
     "Faults",
     "Fleet",
     "Sandbox",
@@ -59,9 +61,11 @@ class Sandbox:
     ``now`` (the server's clock for data: None = the wall clock, else a fixed instant; a
     datetime (naive = UTC) or ISO string), ``point_limit`` (413 above it), ``seed`` (fleet
     values and random faults), ``secrets`` (client id → secret; random otherwise),
-    ``environment`` (the path segment), ``fleet`` (another Fleet) and the fault switches of
-    ``Faults`` (``latency``, ``rate_limit_every``, ``retry_after``, ``error_rate``,
-    ``error_status``, ``drop_every``).
+    ``environment`` (the path segment), ``fleet`` (another Fleet), ``compat`` (a mapping of
+    :class:`~raadata.sandbox.compat.Compat` switches: how the points the docs leave open are
+    answered, e.g. ``{"inclusive_to": True, "formats": ("json",)}``; settable later as
+    ``sb.compat``) and the fault switches of ``Faults`` (``latency``, ``rate_limit_every``,
+    ``retry_after``, ``error_rate``, ``error_status``, ``drop_every``).
     """
 
     def __init__(
@@ -76,9 +80,13 @@ class Sandbox:
         secrets: Mapping[str, str] | None = None,
         environment: str = "sandbox",
         fleet: Fleet | None = None,
+        compat: Mapping[str, Any] | None = None,
         **faults: Any,
     ) -> None:
         self.fleet = default_fleet(seed) if fleet is None else fleet
+        self.compat = Compat()
+        """How the points the docs leave open are answered (see ``raadata.sandbox.compat``)."""
+        self.compat.update(**(compat or {}))
         self.faults = Faults(seed)
         for name, value in faults.items():
             if name.startswith("_") or not hasattr(self.faults, name) or callable(
@@ -92,7 +100,7 @@ class Sandbox:
         self._settings = Settings(point_limit=point_limit)
         self.now = now
         self._api = Api(self.fleet, self._authority, self.faults, self.stats, self._settings,
-                        environment)
+                        environment, self.compat)
         self._server: ServerThread | None = None
 
     # -- running ----------------------------------------------------------------------------

@@ -31,6 +31,7 @@ import base64
 import binascii
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,7 @@ from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from raadata.sandbox import data, encode
 from raadata.sandbox.clock import wall_clock_us
+from raadata.sandbox.compat import Compat
 from raadata.sandbox.faults import Faults, Stats, Target
 from raadata.sandbox.fleet import DOMAINS, Fleet, SeriesSpec
 from raadata.sandbox.query import (
@@ -97,6 +99,8 @@ class Response:
     content_type: str = encode.JSON
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    trickle: float = 0.0
+    """Seconds to wait between bytes of the body (a trickling server)."""
 
 
 class HttpError(Exception):
@@ -130,9 +134,13 @@ class Api:
     """Answers requests for one sandbox (its fleet, clients, faults, counters, settings)."""
 
     def __init__(self, fleet: Fleet, authority: Authority, faults: Faults, stats: Stats,
-                 settings: Settings, environment: str = "sandbox") -> None:
+                 settings: Settings, environment: str = "sandbox",
+                 compat: Compat | None = None) -> None:
         self.fleet, self.authority, self.faults = fleet, authority, faults
         self.stats, self.settings, self.environment = stats, settings, environment
+        self.compat = compat or Compat()
+        self.closing = threading.Event()
+        """Set when the server stops: hanging and trickling answers give up."""
 
     def handle(self, request: Request) -> Response:
         """Answer one request (never raises)."""
@@ -209,8 +217,14 @@ class Api:
         if not post and (request.method != "GET" or rest == ["query"]):
             raise HttpError(404, f"unknown endpoint: {request.method} /{endpoint}/"
                                  + "/".join(rest))
+        if post and self.compat.post_query != "yes":  # a server without POST /query
+            status = int(self.compat.post_query)
+            raise HttpError(status, f"{'not found' if status == 404 else 'method not allowed'}: "
+                                    f"POST /{endpoint}/query")
         if self.faults.latency > 0:
             time.sleep(self.faults.latency)
+        if endpoint != "metadata" and self.compat.hang > 0:
+            self.closing.wait(self.compat.hang)
         self._fault("api")
         claims = self._authorize(request)
         version = request.header("x-api-version") or API_VERSIONS[0]
@@ -244,35 +258,54 @@ class Api:
         unknown = sorted(set(params) - _PARAMETERS[endpoint])
         if unknown:
             raise QueryError(f"unknown query parameter(s) for {endpoint}: {', '.join(unknown)}")
-        allowed = ("json",) if endpoint == "metadata" else ("json", "ndjson", "parquet")
-        fmt = negotiate(params.get("format"), request.header("accept"), allowed)
+        compat = self.compat
+        allowed = ("json",) if endpoint == "metadata" else compat.formats
+        try:
+            fmt = negotiate(params.get("format"), request.header("accept"), allowed)
+        except HttpError as refused:
+            if endpoint == "metadata" or refused.status != 406:
+                raise
+            wanted = params.get("format") or request.header("accept") or "?"
+            raise HttpError(*compat.refusal(wanted)) from None
         selectors = self._post_selectors(request) if post else [selector_from_path(rest)]
-        specs = self._select(selectors, claims)
+        specs, hidden = self._select(selectors, claims)
         if endpoint == "metadata":
-            return self._metadata(selectors[0], specs, params)
+            return self._metadata(selectors[0], specs, params, hidden)
         now = self.settings.clock_us()
         start, end = time_range(params, now)
-        end = max(start, min(end, now))
+        end = compat.end(max(start, min(end, now)))
         limit = self.settings.point_limit
         if endpoint == "measurements":
             n = data.points(self.fleet, specs, start, end)
             if n > limit:
-                raise _too_large(f"the response would hold {n} points", limit)
-            table = data.measurements(self.fleet, specs, start, end)
-            body = encode.measurements_body(table, fmt)
+                raise _too_large(compat, f"the response would hold {n} points", limit)
+            table = self._ids(data.measurements(self.fleet, specs, start, end), selectors)
+            body = encode.measurements_body(compat.reorder(table, start), fmt)
         else:
             aggregations = parse_aggregations(params.get("aggregation"))
             window = parse_duration(params.get("window", DEFAULT_WINDOW), "window")
             rows = data.statistics_rows(self.fleet, specs, start, end, window, len(aggregations))
             if rows > limit:
-                raise _too_large(f"the response would hold up to {rows} rows", limit)
+                raise _too_large(compat, f"the response would hold up to {rows} rows", limit)
             scanned = data.points(self.fleet, specs, start, end)
             if scanned > SCAN_FACTOR * limit:
-                raise _too_large(f"the statistics would scan {scanned} points",
+                raise _too_large(compat, f"the statistics would scan {scanned} points",
                                  SCAN_FACTOR * limit)
             table = data.statistics(self.fleet, specs, start, end, window, aggregations)
-            body = encode.statistics_body(table, fmt)
-        return Response(200, body, encode.FORMATS[fmt], drop=self.faults.should_drop())
+            table = compat.reorder(self._ids(table, selectors), start)
+            body = encode.statistics_body(table, fmt, compat.statistics_shape)
+        if fmt != "parquet":
+            body = compat.stamp_text(body)
+        return Response(200, body, encode.FORMATS[fmt], drop=self.faults.should_drop(),
+                        trickle=compat.trickle)
+
+    def _ids(self, table: Any, selectors: Sequence[Selector]) -> Any:
+        """With ``compat.domain_ids``, the ``id`` column in the queried (non-id) domain."""
+        domains = {s.domain for s in selectors}
+        if not self.compat.domain_ids or len(domains) != 1 or "id" in domains:
+            return table
+        domain = domains.pop()
+        return data.with_domain_ids(self.fleet, table, domain)
 
     def _post_selectors(self, request: Request) -> list[Selector]:
         ctype = (request.header("content-type") or "").split(";")[0].strip().lower()
@@ -290,8 +323,11 @@ class Api:
             raise QueryError(f"at most {MAX_SELECTORS} selectors per request, got {len(items)}")
         return [selector_from_text(item) for item in items]
 
-    def _select(self, selectors: Sequence[Selector], claims: TokenClaims) -> list[SeriesSpec]:
+    def _select(self, selectors: Sequence[Selector],
+                claims: TokenClaims) -> tuple[list[SeriesSpec], int]:
+        """The readable series the selectors name, and how many matches were left out."""
         chosen: dict[str, SeriesSpec] = {}
+        hidden = 0
         for selector in selectors:
             try:
                 found = match(self.fleet, selector)
@@ -301,19 +337,21 @@ class Api:
             if not found:
                 raise HttpError(404, f"no time series matches {selector.text!r}")
             readable = [s for s in found if claims.may_read(s.imo)]
-            if not readable:
+            if not readable or (self.compat.wildcard_denied and len(readable) < len(found)):
                 raise HttpError(403, f"not allowed to read {selector.text!r}")
+            hidden += len(found) - len(readable)
             chosen.update((s.uuid, s) for s in readable)
-        return sorted(chosen.values(), key=lambda s: s.uuid)
+        return sorted(chosen.values(), key=lambda s: s.uuid), hidden
 
     def _metadata(self, selector: Selector, specs: Sequence[SeriesSpec],
-                  params: Mapping[str, str]) -> Response:
+                  params: Mapping[str, str], hidden: int) -> Response:
         verbose = params.get("verbose", "false").lower()
         if verbose not in ("true", "false"):
             raise QueryError(f"invalid verbose {params['verbose']!r}: expected true or false")
         pairs = [(s.ids[selector.domain], self._record(s, selector.domain, verbose == "true"))
                  for s in specs]
-        return Response(200, encode.pairs_body(pairs), encode.JSON)
+        headers = {"x-unreadable-matches": str(hidden)} if hidden else {}
+        return Response(200, encode.pairs_body(pairs), encode.JSON, headers)
 
     def _record(self, spec: SeriesSpec, domain: str, verbose: bool) -> dict[str, Any]:
         vessel = self.fleet.vessel(spec.imo)
@@ -329,9 +367,8 @@ class Api:
         return record
 
 
-def _too_large(what: str, limit: int) -> HttpError:
-    return HttpError(413, f"{what}, more than the limit of {limit}; ask for a shorter time "
-                          "range or fewer series")
+def _too_large(compat: Compat, what: str, limit: int) -> HttpError:
+    return HttpError(*compat.too_large_error(what, limit))
 
 
 def _single_values(parsed: Mapping[str, list[str]], oauth_error: str | None) -> dict[str, str]:

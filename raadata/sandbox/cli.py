@@ -46,13 +46,22 @@ def _is_loopback(host: str) -> bool:
 @click.option("--duration", default=None, type=click.FloatRange(min=0),
               help="Stop after this many seconds (default: run until Ctrl-C).")
 @click.option("--quiet", is_flag=True, help="Do not log requests.")
+@click.option("--compat", "compat", multiple=True, metavar="NAME=VALUE",
+              help="Answer an open point of the docs another way (repeatable): "
+                   "inclusive_to=1, formats=json,ndjson, refuse_with=406|400-format|"
+                   "400-media|415, post_query=yes|404|405, too_large=413|400|500|500-silent, "
+                   "statistics_shape=ours|object|long, domain_ids=1, "
+                   "timestamps=micro|seconds|offset, shuffle=1, wildcard_denied=1, "
+                   "hang=SECONDS, trickle=SECONDS_PER_BYTE.")
 def sandbox_command(port: int, host: str, token_ttl: int, point_limit: int, now: str | None,
-                    latency: float, seed: int, duration: float | None, quiet: bool) -> None:
+                    latency: float, seed: int, duration: float | None, quiet: bool,
+                    compat: tuple[str, ...]) -> None:
     """Run a local Prism API + token server with a synthetic fleet (no credentials needed).
 
     \b
     Example:
       raadata sandbox --port 8765 --now 2025-01-02T00:00:00Z
+      raadata sandbox --compat inclusive_to=1 --compat formats=json --compat post_query=405
       # then, in another shell, paste the export lines it prints and use raadata as usual
     """
     from raadata.sandbox import serve
@@ -66,12 +75,13 @@ def sandbox_command(port: int, host: str, token_ttl: int, point_limit: int, now:
     if not _is_loopback(host):
         click.echo(f"warning: listening on {host}: anyone who can reach this machine can use "
                    "the sandbox", err=True)
+    switches = _compat_switches(compat)
     handler = _request_log(quiet)
     stop = threading.Event()
     previous = _stop_on_sigterm(stop)
     try:
         with serve(port=port, host=host, token_ttl=token_ttl, point_limit=point_limit, now=now,
-                   latency=latency, seed=seed) as sb:
+                   latency=latency, seed=seed, compat=switches) as sb:
             _describe(sb)
             with contextlib.suppress(KeyboardInterrupt):
                 stop.wait(duration)
@@ -80,6 +90,31 @@ def sandbox_command(port: int, host: str, token_ttl: int, point_limit: int, now:
         logging.getLogger("raadata.sandbox").removeHandler(handler)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _compat_switches(items: tuple[str, ...]) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs -> Compat switches (numbers and booleans parsed)."""
+    from raadata.sandbox.compat import Compat
+
+    defaults = Compat()
+    switches: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not hasattr(defaults, name.strip()):
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE with a known NAME",
+                                     param_hint="--compat")
+        name, default = name.strip(), getattr(defaults, name.strip())
+        if isinstance(default, bool):
+            switches[name] = value.strip().lower() in ("1", "true", "yes", "on")
+        elif isinstance(default, float):
+            switches[name] = float(value)
+        else:
+            switches[name] = value.strip()
+    try:
+        Compat().update(**switches)
+    except (TypeError, ValueError) as error:
+        raise click.BadParameter(str(error), param_hint="--compat") from None
+    return switches
 
 
 def _describe(sb: Any) -> None:

@@ -139,3 +139,14 @@ def statistics(fleet: Fleet, specs: Sequence[SeriesSpec], start: int, end: int, 
         "timestamp": pa.array(np.concatenate(stamps), pa.int64()).cast(TIMESTAMP),
         "value": pa.concat_arrays(values),
     })
+
+
+def with_domain_ids(fleet: Fleet, table: pa.Table, domain: str) -> pa.Table:
+    """``table`` with its ``id`` column naming each series in ``domain``, not by UUID."""
+    ids = table["id"].combine_chunks()
+    if not pa.types.is_dictionary(ids.type):
+        ids = ids.dictionary_encode()
+    names = pa.array([fleet.get(u).ids.get(domain, u) for u in ids.dictionary.to_pylist()],
+                     pa.string())
+    column = pa.DictionaryArray.from_arrays(ids.indices, names)
+    return table.set_column(table.schema.get_field_index("id"), "id", column)

@@ -131,26 +131,37 @@ def measurements_body(table: pa.Table, fmt: str) -> Body:
 # -- statistics -----------------------------------------------------------------------------
 
 
-def statistics_body(table: pa.Table, fmt: str) -> Body:
-    """Statistics (columns id, aggregation, timestamp, value) in ``fmt``."""
+def statistics_body(table: pa.Table, fmt: str, shape: str = "ours") -> Body:
+    """Statistics (columns id, aggregation, timestamp, value) in ``fmt``.
+
+    ``shape``: ``"ours"`` (NDJSON in long columns, JSON as ``"<uuid>:<agg>"`` objects),
+    ``"object"`` (both as ``"<uuid>:<agg>"`` objects) or ``"long"`` (both in long columns).
+    """
     if fmt == "parquet":
         return _parquet(table)
     if table.num_rows == 0:
         return [b"[]" if fmt == "json" else b""]
     stamps = format_timestamps(_column(table, "timestamp").cast(pa.int64()).to_numpy())
     numbers = format_numbers(_column(table, "value"))
-    if fmt == "ndjson":
-        pieces = ['}\n{"id":"', _decoded(table["id"]), '","aggregation":"',
+    long = shape == "long" or (shape == "ours" and fmt == "ndjson")
+    if long:
+        sep = '},{"id":"' if fmt == "json" else '}\n{"id":"'
+        pieces = [sep, _decoded(table["id"]), '","aggregation":"',
                   _decoded(table["aggregation"]), '","timestamp":"', stamps, '","value":',
                   numbers]
-        return _joined(pieces, b'{"id":"', len(pieces[0]), b"}\n")
+        if fmt == "json":
+            return _joined(pieces, b'[{"id":"', len(sep), b"}]")
+        return _joined(pieces, b'{"id":"', len(sep), b"}\n")
     ids, aggs = _column(table, "id"), _column(table, "aggregation")
     keys = pa.array([f"{i}:{a}" for i in ids.dictionary.to_pylist()
                      for a in aggs.dictionary.to_pylist()], _STR)
     codes = pc.add(pc.multiply(ids.indices.cast(pa.int64()), len(aggs.dictionary)),
                    aggs.indices.cast(pa.int64()))
-    pieces = ['},{"', pc.take(keys, codes), '":', numbers, ',"timestamp":"', stamps, '"']
-    return _joined(pieces, b'[{"', 4, b"}]")
+    sep = '},{"' if fmt == "json" else '}\n{"'
+    pieces = [sep, pc.take(keys, codes), '":', numbers, ',"timestamp":"', stamps, '"']
+    if fmt == "json":
+        return _joined(pieces, b'[{"', len(sep), b"}]")
+    return _joined(pieces, b'{"', len(sep), b"}\n")
 
 
 # -- parquet and metadata -------------------------------------------------------------------

@@ -58,12 +58,28 @@ class _Handler(BaseHTTPRequestHandler):
         if response.drop:
             self._write_part(response.body, total // 2)
             self.close_connection = True
+        elif response.trickle > 0:
+            self._trickle(response.body, response.trickle)
         else:
             for part in response.body:
                 self.wfile.write(part)
         log.info("%s %s -> %d (%d bytes, %.3f s)%s", self.command, self.path.partition("?")[0],
                  response.status, total, time.perf_counter() - started,
                  " [dropped]" if response.drop else "")
+
+    def _trickle(self, body: list[bytes | memoryview], pause: float) -> None:
+        """Write the body one byte at a time, ``pause`` seconds apart (a trickling server);
+        stops when the client goes away or the server closes."""
+        for part in body:
+            for byte in bytes(part):
+                if self.server.api.closing.is_set():
+                    return
+                try:
+                    self.wfile.write(bytes((byte,)))
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(pause)
 
     def _write_part(self, body: list[bytes | memoryview], limit: int) -> None:
         """Write the first ``limit`` bytes of ``body``, then cut the connection."""
@@ -140,6 +156,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
     def close_connections(self, timeout: float = 5.0) -> None:
         """Shut every open connection and wait (up to ``timeout`` s) for their threads."""
+        self.api.closing.set()  # hanging and trickling answers give up
         with self._tracking:
             connections, workers = list(self._connections), list(self._workers)
         for conn in connections:
