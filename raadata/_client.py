@@ -69,8 +69,9 @@ class Client:
     the profile file, when the client is created (never at import). ``timeout`` is seconds,
     or (connect, read) seconds. ``max_workers`` bounds concurrent requests; ``progress``
     shows progress bars (``None``: when a person is watching). Use it as a context manager
-    or call :meth:`close`. A client is thread-safe; it cannot be pickled (it holds
-    credentials): create one per process, e.g. with :meth:`from_env`.
+    or call :meth:`close`. ``deadline`` bounds one whole attempt of a request, body
+    included (seconds; default three read timeouts). A client is thread-safe; it cannot be
+    pickled (it holds credentials): create one per process, e.g. with :meth:`from_env`.
     """
 
     settings: Settings
@@ -89,6 +90,7 @@ class Client:
         token_url: str | None = None,
         api_version: str | None = None,
         timeout: float | tuple[float, float] | None = None,
+        deadline: float | None = None,
         max_workers: int = 8,
         progress: bool | None = None,
         profile: str | None = None,
@@ -96,7 +98,7 @@ class Client:
         settings = settings_from(
             os.environ, client_id=client_id, client_secret=client_secret,
             environment=environment, api_url=api_url, token_url=token_url,
-            api_version=api_version, timeout=timeout, profile=profile,
+            api_version=api_version, timeout=timeout, deadline=deadline, profile=profile,
         )
         self._setup(settings, max_workers, progress)
 

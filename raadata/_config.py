@@ -6,7 +6,9 @@
 Environment variables: ``RAADATA_CLIENT_ID``, ``RAADATA_CLIENT_SECRET`` or
 ``RAADATA_CLIENT_SECRET_FILE`` (not both), ``RAADATA_ENVIRONMENT``, ``RAADATA_API_URL``,
 ``RAADATA_TOKEN_URL``, ``RAADATA_API_VERSION``, ``RAADATA_TIMEOUT`` (seconds: ``"30"`` or
-``"10,300"`` for connect,read), ``RAADATA_PROFILE`` and ``RAADATA_CONFIG`` (profile file path).
+``"10,300"`` for connect,read), ``RAADATA_DEADLINE`` (seconds for one whole attempt, body
+included; default three read timeouts), ``RAADATA_PROFILE`` and ``RAADATA_CONFIG`` (profile
+file path).
 Empty values count as unset.
 
 The profile file (TOML, default ``$XDG_CONFIG_HOME/raadata/config.toml`` or
@@ -48,12 +50,14 @@ DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 300.0)  # (connect, read) seconds
 
 _PROFILE_KEYS = frozenset(
     {"client_id", "client_secret_file", "environment", "api_url", "token_url", "api_version",
-     "timeout"}
+     "timeout", "deadline"}
 )
 _EXPLICIT_KEYS = frozenset(
     {"client_id", "client_secret", "client_secret_file", "environment", "api_url", "token_url",
-     "api_version", "timeout", "profile"}
+     "api_version", "timeout", "deadline", "profile"}
 )
+DEADLINE_FACTOR = 3.0
+"""The default deadline of one attempt, in read timeouts."""
 _VERSION_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -106,7 +110,9 @@ class Secret:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything needed to talk to Prism. ``timeout`` is (connect, read) in seconds."""
+    """Everything needed to talk to Prism. ``timeout`` is (connect, read) in seconds;
+    ``deadline`` bounds one whole attempt, body included (seconds; default three read
+    timeouts), so that a server trickling its answer is cut off."""
 
     client_id: str
     client_secret: Secret = field(repr=False)
@@ -116,6 +122,7 @@ class Settings:
     api_version: str = DEFAULT_API_VERSION
     timeout: tuple[float, float] = DEFAULT_TIMEOUT
     profile: str | None = None
+    deadline: float | None = None
 
     def __post_init__(self) -> None:
         """The one place settings are checked (whatever built them)."""
@@ -155,6 +162,7 @@ class Settings:
             self, "token_url", _check_url(self.token_url, "token_url", "RAADATA_TOKEN_URL")
         )
         object.__setattr__(self, "timeout", _timeout(self.timeout, "timeout"))
+        object.__setattr__(self, "deadline", _deadline(self.deadline, self.timeout[1]))
         object.__setattr__(self, "api_version", self.api_version.strip())
         if not _VERSION_RE.fullmatch(self.api_version):
             raise ConfigurationError(
@@ -217,6 +225,21 @@ def _timeout(value: object, name: str) -> tuple[float, float]:
             "(set RAADATA_TIMEOUT, e.g. '10,300', or pass timeout=)"
         )
     return (items[0], items[1])
+
+
+def _deadline(value: object, read: float) -> float:
+    """Seconds for one whole attempt: ``value``, or ``DEADLINE_FACTOR`` read timeouts."""
+    if value is None or value == "":
+        return DEADLINE_FACTOR * read
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if not seconds > 0:
+        raise ConfigurationError(
+            f"deadline {value!r} must be seconds > 0 (set RAADATA_DEADLINE or pass deadline=)"
+        )
+    return seconds
 
 
 def _missing_client_id() -> NoReturn:
@@ -365,5 +388,6 @@ def settings_from(env: Mapping[str, str], **explicit: Any) -> Settings:
         token_url=pick("token_url", DEFAULT_TOKEN_URL),
         api_version=pick("api_version", DEFAULT_API_VERSION),
         timeout=pick("timeout", DEFAULT_TIMEOUT),
+        deadline=pick("deadline"),
         profile=profile_name,
     )

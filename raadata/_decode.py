@@ -150,12 +150,18 @@ def _decode(
     """Decode ``body`` in the format of ``content_type`` to ``schema``."""
     wire = wire_format(content_type)
     if _is_blank(body):
-        return schema.empty_table()
+        if wire == NDJSON:  # zero lines: no rows (a JSON or Parquet body is never blank)
+            return schema.empty_table()
+        raise ValueError(f"blank {what} body where {_FORMAT_NAMES[wire]} ({wire}) was expected")
     try:
         if wire == PARQUET:
             table = pq.read_table(pa.BufferReader(body))
         elif wire == NDJSON:
             table = _read_ndjson(body, schema)
+            if "aggregation" in schema.names and table["id"].null_count == table.num_rows:
+                # statistics in the documented object shape, one object per line
+                table = json_table([json.loads(line) for line in body.splitlines()
+                                    if line.strip()])
         else:
             rows = json.loads(body)
             if not isinstance(rows, list):

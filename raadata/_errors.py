@@ -13,6 +13,7 @@
         ├── NotFoundError            404
         ├── NotAcceptableError       406, 415
         ├── ResponseTooLargeError    413 (and 502/504/read timeout when split_on_too_large)
+        ├── ResponseFormatError      2xx with a body that cannot be read as asked
         ├── RateLimitedError         429 (retry_after)
         └── ServerError              5xx
 
@@ -44,6 +45,7 @@ __all__ = [
     "PermissionDeniedError",
     "RaadataError",
     "RateLimitedError",
+    "ResponseFormatError",
     "ResponseTooLargeError",
     "ScopeWarning",
     "ServerError",
@@ -169,6 +171,11 @@ class NotAcceptableError(ApiError):
 
 class ResponseTooLargeError(ApiError):
     """413, or 502/504/read timeout on a request made with ``split_on_too_large``."""
+
+
+class ResponseFormatError(ApiError):
+    """A 2xx response whose body is not what was asked for (truncated, malformed, another
+    format, values that are not numbers); ``message`` says what was wrong."""
 
 
 class RateLimitedError(ApiError):

@@ -9,28 +9,41 @@ then JSON) once per client.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import requests
 from tqdm.auto import tqdm
 
+from raadata._checks import check_rows
 from raadata._decode import JSON, NDJSON, PARQUET, decode_measurements, decode_statistics
-from raadata._errors import BadRequestError, NotAcceptableError, ResponseTooLargeError
+from raadata._errors import ApiError, ResponseFormatError, ResponseTooLargeError, TransportError
 from raadata._frames import drop_exact_duplicates
 from raadata._http import Transport
 from raadata._planning import Pull, Task, Unit, cursors
 from raadata._report import PullReport
-from raadata._retry import RetryEvent
+from raadata._retry import RetryEvent, RetryPolicy, call_with_retries
 from raadata._timerange import format_instant
 
-__all__ = ["ConcurrencyLimit", "Result", "WireFormats", "fetch_task", "rows_per_uuid", "run"]
+__all__ = [
+    "ConcurrencyLimit",
+    "Result",
+    "Route",
+    "WireFormats",
+    "fetch_task",
+    "rows_per_uuid",
+    "run",
+]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,12 +69,27 @@ class WireFormats:
             return self._formats[0]
 
     def refuse(self, content_type: str) -> bool:
-        """Drop a refused format; ``False`` when there is nothing left to fall back to."""
+        """A format was refused: drop it. ``True`` when there is something else to ask for
+        (also when another thread has already moved on), ``False`` for the last one."""
         with self._lock:
-            if content_type in self._formats and len(self._formats) > 1:
+            if content_type not in self._formats:
+                return True  # another request was refused first and moved on: try again
+            if len(self._formats) > 1:
                 self._formats.remove(content_type)
                 return True
             return False
+
+
+class Route:
+    """How this client asks for many series: ``POST /{kind}/query`` until the server shows
+    it has none (404/405), then ``GET /{kind}/id/{uuid,uuid,...}`` for good."""
+
+    def __init__(self) -> None:
+        self.post = True
+
+    def give_up_post(self) -> None:
+        """The server has no ``POST /{kind}/query``."""
+        self.post = False
 
 
 class ConcurrencyLimit:
@@ -97,6 +125,15 @@ class ConcurrencyLimit:
                 self._successes = 0
 
 
+FORMAT_RETRY = RetryPolicy(max_attempts=3, backoff_initial=0.5, backoff_max=5.0)
+"""Retries of a response whose body cannot be read (truncated, malformed)."""
+MAX_TIMEOUT_SPLITS = 2
+"""A request that timed out is split into smaller ones at most this many times."""
+MAX_URL = 6000
+"""Characters at most in the URL of a ``GET /{kind}/id/...`` request."""
+_FORMAT_NAMES = {PARQUET: "parquet", NDJSON: "ndjson", JSON: "json"}
+
+
 def fetch_task(
     transport: Transport,
     pull: Pull,
@@ -104,39 +141,114 @@ def fetch_task(
     formats: WireFormats,
     report: PullReport,
     limit: ConcurrencyLimit,
+    route: Route | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> pa.Table:
-    """One request (POST ``/{kind}/query``) decoded into Arrow; negotiates the format."""
-    body = [f"id/{uuid}" for uuid in task.uuids]
-    params = {"from": format_instant(task.start), "to": format_instant(task.end), **pull.params}
+    """One request decoded into Arrow and checked against the task (see :mod:`_checks`).
+
+    Negotiates the format (Parquet, then NDJSON, then JSON), asks with ``POST /query`` or,
+    on a server without it, ``GET /id/...``, and retries a body that cannot be read.
+    """
+    route = route or Route()
 
     def on_retry(event: RetryEvent) -> None:
         report.add_retry(event.status)
         if event.status == 429:
             limit.rate_limited()
 
+    def attempt() -> pa.Table:
+        tables = [_decoded(response, pull) for response in
+                  _responses(transport, pull, task, formats, route, report, on_retry)]
+        table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        table, duplicates = drop_exact_duplicates(table)
+        checked = check_rows(table, task.uuids, task.start, task.end, aliases)
+        report.add_checked(duplicates, checked)
+        return checked.table
+
+    table = call_with_retries(attempt, FORMAT_RETRY, what=f"{pull.kind} request",
+                              sleep=time.sleep, on_retry=on_retry)
+    limit.succeeded()
+    return table
+
+
+def _responses(
+    transport: Transport,
+    pull: Pull,
+    task: Task,
+    formats: WireFormats,
+    route: Route,
+    report: PullReport,
+    on_retry: Callable[[RetryEvent], None],
+) -> list[requests.Response]:
+    """The task's response(s), in a format the server gives: any 400/406/415 to a request
+    for a non-JSON format falls back to the next one, whatever the message says."""
     while True:
         accept = formats.current
+        params = {"from": format_instant(task.start), "to": format_instant(task.end),
+                  **pull.params, "format": _FORMAT_NAMES[accept]}
         try:
-            response = transport.request(
-                "POST",
-                f"{pull.kind}/query",
-                params=params,
-                json=body,
-                accept=accept,
-                split_on_too_large=True,
-                on_retry=on_retry,
-            )
-        except (NotAcceptableError, BadRequestError) as error:
-            refused = isinstance(error, NotAcceptableError) or "format" in error.message.lower()
-            if refused and formats.refuse(accept):
+            responses = _send(transport, pull, task, params, accept, route, on_retry)
+        except ApiError as error:
+            refused = error.status in (400, 406, 415) and accept != JSON
+            if refused and not isinstance(error, ResponseTooLargeError) and formats.refuse(accept):
                 continue
             raise
-        content_type = response.headers.get("Content-Type", accept)
-        decode = decode_measurements if pull.kind == "measurements" else decode_statistics
-        table, duplicates = drop_exact_duplicates(decode(response.content, content_type))
-        report.add_response(len(response.content), content_type, duplicates)
-        limit.succeeded()
-        return table
+        endpoint = "POST query" if route.post else "GET id"
+        for response in responses:
+            report.add_response(len(response.content),
+                                response.headers.get("Content-Type", accept), endpoint)
+        return responses
+
+
+def _send(
+    transport: Transport,
+    pull: Pull,
+    task: Task,
+    params: Mapping[str, str],
+    accept: str,
+    route: Route,
+    on_retry: Callable[[RetryEvent], None],
+) -> list[requests.Response]:
+    if route.post:
+        try:
+            return [transport.request("POST", f"{pull.kind}/query", params=params,
+                                      json=[f"id/{uuid}" for uuid in task.uuids], accept=accept,
+                                      split_on_too_large=True, on_retry=on_retry)]
+        except ApiError as error:
+            if error.status not in (404, 405):
+                raise
+            log.warning("%s answered %s to POST /%s/query: asking with GET /%s/id/... from "
+                        "now on", transport.base_url, error.status, pull.kind, pull.kind)
+            route.give_up_post()
+    return [transport.request("GET", f"{pull.kind}/id/{','.join(chunk)}", params=params,
+                              accept=accept, split_on_too_large=True, on_retry=on_retry)
+            for chunk in _url_chunks(task.uuids, MAX_URL - len(transport.base_url) - 200)]
+
+
+def _url_chunks(uuids: Sequence[str], room: int) -> list[list[str]]:
+    """UUIDs in runs whose comma-joined length fits ``room`` characters (one at least)."""
+    chunks: list[list[str]] = [[]]
+    used = 0
+    for uuid in uuids:
+        if chunks[-1] and used + len(uuid) + 1 > room:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(uuid)
+        used += len(uuid) + 1
+    return chunks
+
+
+def _decoded(response: requests.Response, pull: Pull) -> pa.Table:
+    """The body as Arrow; a body that cannot be read is a :class:`ResponseFormatError`."""
+    content_type = response.headers.get("Content-Type", "")
+    decode = decode_measurements if pull.kind == "measurements" else decode_statistics
+    try:
+        return decode(response.content, content_type)
+    except ValueError as error:
+        raise ResponseFormatError(
+            str(error), status=response.status_code, method=response.request.method,
+            url=response.url, request_id=response.headers.get("x-request-id"),
+        ) from None
 
 
 def _progress(enabled: bool | None, total: float, kind: str) -> tqdm[Any]:
@@ -165,12 +277,18 @@ def run(
     report: PullReport,
     max_workers: int,
     progress: bool | None = None,
+    route: Route | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> Iterator[Result]:
     """Fetch every unit; yield one :class:`Result` per finished request, in completion order.
 
     Closing the generator early (or an error, or Ctrl-C) cancels what has not started and
-    does not wait for requests in flight. Errors other than "too large" propagate at once.
+    does not wait for requests in flight. Errors other than "too large" propagate at once;
+    a request that timed out is split at most :data:`MAX_TIMEOUT_SPLITS` times. ``route``
+    and ``formats`` hold what the client learned of the server; ``aliases`` maps other names
+    of the series to their UUIDs (see :func:`raadata._checks.check_rows`).
     """
+    route = route or Route()
     started = time.perf_counter()
     walkers = cursors(units, pull)
     pending = [0] * len(units)  # tasks handed out (queued or in flight) and not finished
@@ -198,7 +316,8 @@ def run(
     try:
         while True:
             while len(in_flight) < limit.value and (task := next_task()) is not None:
-                future = pool.submit(fetch_task, transport, pull, task, formats, report, limit)
+                future = pool.submit(fetch_task, transport, pull, task, formats, report, limit,
+                                     route, aliases)
                 in_flight[future] = task
             if not in_flight:
                 break
@@ -207,8 +326,11 @@ def run(
                 task = in_flight.pop(future)
                 try:
                     table = future.result()
-                except ResponseTooLargeError:
-                    halves = task.split(pull.align)
+                except ResponseTooLargeError as error:
+                    timed_out = error.status is None  # no answer in time, not a refusal
+                    if timed_out and task.timeouts >= MAX_TIMEOUT_SPLITS:
+                        raise _gave_up_waiting(task, error) from error
+                    halves = task.split(pull.align, timed_out)
                     if halves is None:
                         raise
                     walkers[task.unit].density.shrink()
@@ -229,6 +351,15 @@ def run(
         pool.shutdown(wait=not in_flight, cancel_futures=True)
         bar.close()
         report.elapsed += time.perf_counter() - started
+
+
+def _gave_up_waiting(task: Task, error: ResponseTooLargeError) -> TransportError:
+    return TransportError(
+        f"{error.method} {error.url}: {error.message} - {task.timeouts + 1} times, splitting "
+        f"the request each time ({len(task.uuids)} series, {task.start} to {task.end} now). "
+        "The server may be down or slow: try again later, or raise the read timeout "
+        "(RAADATA_TIMEOUT / timeout=) or lower target_points"
+    )
 
 
 def rows_per_uuid(tables: Sequence[pa.Table]) -> dict[str, int]:

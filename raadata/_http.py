@@ -10,6 +10,7 @@ requests for the API's own origin, also across redirects.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import NoReturn
@@ -38,6 +39,10 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = f"raadata/{__version__}"
 _SPLIT_STATUSES = (413, 502, 504)
+_TOO_LARGE = re.compile(
+    r"too (large|big|many)|exceed|payload|response size|point limit|limit of \d", re.I
+)
+"""What a 400 or 500 says when the server refuses a response for its size."""
 _Origin = tuple[str, str, int | None]
 
 
@@ -85,6 +90,31 @@ def _is_read(method: str, path: str) -> bool:
     if method in ("GET", "HEAD", "OPTIONS"):
         return True
     return method == "POST" and urlsplit(path).path.rstrip("/").split("/")[-1] == "query"
+
+
+class _DeadlineExceeded(requests.ReadTimeout):
+    """The whole answer (headers and body) took longer than the attempt's deadline."""
+
+
+def _read_body(response: requests.Response, deadline: float) -> None:
+    """Read a streamed body into ``response.content``, giving up at ``deadline`` (monotonic
+    seconds): a server that trickles its body is cut off, not waited for byte by byte."""
+    chunks = []
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                response.close()
+                raise _DeadlineExceeded("deadline exceeded while reading the body")
+            chunk = response.raw.read1(1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.ConnectionError(exc) from exc
+    except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    response._content = b"".join(chunks)
+    response._content_consumed = True  # type: ignore[attr-defined]
 
 
 def _is_read_timeout(exc: requests.RequestException) -> bool:
@@ -196,6 +226,8 @@ class _Call:
         self.transport, self.method, self.url = transport, method, url
         self.params, self.json, self.split, self.timeout = params, json, split, timeout
         self.headers = {"Accept": accept} if accept else {}
+        read = timeout[1] if isinstance(timeout, tuple) else timeout
+        self.deadline = max(transport.settings.deadline or 0.0, read)
 
     def __call__(self) -> requests.Response:
         token = self.transport.tokens.token()
@@ -215,7 +247,8 @@ class _Call:
         if isinstance(error, PermissionDeniedError):  # say what the caller may read
             scopes = " ".join(self.transport.tokens.info().scopes) or "(none in the token)"
             error.hint = f"your token's scopes: {scopes} (raadata whoami shows them)"
-        if self.split and response.status_code in _SPLIT_STATUSES:
+        if self.split and (response.status_code in _SPLIT_STATUSES or (
+                response.status_code in (400, 500) and _TOO_LARGE.search(error.message))):
             raise ResponseTooLargeError(
                 f"{error.message} (response too large? split the request)",
                 status=error.status, method=self.method, url=error.url,
@@ -229,8 +262,9 @@ class _Call:
         try:
             response = transport.session.request(
                 self.method, self.url, params=self.params, json=self.json, headers=self.headers,
-                timeout=self.timeout, auth=_BearerAuth(token, transport._origin),
+                timeout=self.timeout, auth=_BearerAuth(token, transport._origin), stream=True,
             )
+            _read_body(response, started + self.deadline)
         except requests.RequestException as exc:
             self._raise_transport(exc)
         log.debug("%s %s -> %d (%.2f s)", self.method, response.url, response.status_code,
@@ -241,14 +275,13 @@ class _Call:
         url = self.url
         if _is_read_timeout(exc):
             read = self.timeout[1] if isinstance(self.timeout, tuple) else self.timeout
+            what = (f"the answer took longer than the deadline of {self.deadline:g} s"
+                    if isinstance(exc, _DeadlineExceeded)
+                    else f"no complete answer within the read timeout of {read} s")
             if self.split:
-                raise ResponseTooLargeError(
-                    f"no complete answer within the read timeout of {read} s; split the request",
-                    method=self.method, url=url,
-                ) from exc
-            raise TransportError(
-                f"{self.method} {url}: no complete answer within the read timeout of {read} s"
-            ) from exc
+                raise ResponseTooLargeError(f"{what}; split the request",
+                                            method=self.method, url=url) from exc
+            raise TransportError(f"{self.method} {url}: {what}") from exc
         exc.__suppress_context__ = True  # urllib3's chain below it repeats the same story
         raise TransportError(f"{self.method} {url}: {describe(exc)}") from exc
 

@@ -86,30 +86,34 @@ class Task:
     end: pd.Timestamp
     unit: int
     estimated_points: int
+    timeouts: int = 0
+    """Read timeouts that led to this task (it is a split of a task that timed out)."""
 
     @property
     def seconds(self) -> float:
         """Window length in seconds."""
         return float((self.end - self.start).total_seconds())
 
-    def split(self, align: pd.Timedelta) -> tuple[Task, Task] | None:
+    def split(self, align: pd.Timedelta, timed_out: bool = False) -> tuple[Task, Task] | None:
         """Two tasks that together cover this one: halves in time, else halves of the series.
 
         Time cuts stay on the ``align`` grid (epoch-aligned). ``None`` when the task cannot
-        be split further (one series over one grid step).
+        be split further (one series over one grid step). ``timed_out``: the split answers
+        a read timeout (counted in the halves' ``timeouts``).
         """
         mid = (self.start + (self.end - self.start) / 2).floor(align)
         half = self.estimated_points // 2
+        timeouts = self.timeouts + int(timed_out)
         if self.start < mid < self.end:
             return (
-                Task(self.uuids, self.start, mid, self.unit, half),
-                Task(self.uuids, mid, self.end, self.unit, half),
+                Task(self.uuids, self.start, mid, self.unit, half, timeouts),
+                Task(self.uuids, mid, self.end, self.unit, half, timeouts),
             )
         if len(self.uuids) > 1:
             cut = len(self.uuids) // 2
             return (
-                Task(self.uuids[:cut], self.start, self.end, self.unit, half),
-                Task(self.uuids[cut:], self.start, self.end, self.unit, half),
+                Task(self.uuids[:cut], self.start, self.end, self.unit, half, timeouts),
+                Task(self.uuids[cut:], self.start, self.end, self.unit, half, timeouts),
             )
         return None
 

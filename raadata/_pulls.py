@@ -8,6 +8,7 @@ formats, defaults) and turns a :class:`~raadata._query.Query` plus a
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ import pyarrow as pa
 
 from raadata._decode import MEASUREMENTS_SCHEMA, STATISTICS_SCHEMA
 from raadata._display import html_table
-from raadata._fetch import Result, WireFormats, rows_per_uuid, run
+from raadata._fetch import Result, Route, WireFormats, rows_per_uuid, run
 from raadata._frames import WideBuilder, long_frame, statistics_long_frame, unique_labels
 from raadata._http import Transport
 from raadata._planning import Pull, Task, Unit, cursors, pack
@@ -97,6 +98,7 @@ class Puller:
         self.progress = progress
         self.metadata = MetadataCache()
         self.formats = WireFormats()
+        self.route = Route()
 
     def series(
         self, selectors: Sequence[Selector], on_denied: OnDenied = "raise"
@@ -129,6 +131,8 @@ class Puller:
             report=started.report,
             max_workers=query.max_workers or self.max_workers,
             progress=self.progress if query.progress is None else query.progress,
+            route=self.route,
+            aliases=_aliases(started.series),
         )
 
     def table(self, started: Started) -> pa.Table:
@@ -180,6 +184,13 @@ def _label(info: SeriesInfo, kind: LabelKind, fleet: bool) -> str:
         if vessel:
             return f"{vessel} / {label}"
     return label
+
+
+def _aliases(series: Sequence[SeriesInfo]) -> dict[str, str]:
+    """Domain id -> UUID, for the domain ids that name one series only."""
+    owners = Counter(info.domain_id for info in series)
+    return {info.domain_id: info.uuid for info in series
+            if owners[info.domain_id] == 1 and info.domain_id != info.uuid}
 
 
 def rows_by_label(tables: Sequence[pa.Table], labels: Mapping[str, str]) -> dict[str, int]:

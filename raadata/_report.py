@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from raadata._checks import Checked
 from raadata._display import html_table
 
 
@@ -24,11 +25,15 @@ class PullReport:
     rate_limited: int = 0
     splits: int = 0
     duplicates: int = 0
+    outside_window: int = 0
+    unrequested: int = 0
+    renamed: int = 0
     points: int = 0
     bytes: int = 0
     elapsed: float = 0.0
     rows_per_series: dict[str, int] = field(default_factory=dict)
     wire_formats: Counter[str] = field(default_factory=Counter)
+    endpoints: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add_retry(self, status: int | None) -> None:
@@ -38,14 +43,22 @@ class PullReport:
             if status == 429:
                 self.rate_limited += 1
 
-    def add_response(self, size: int, content_type: str, duplicates: int) -> None:
-        """Count one response: ``size`` bytes of ``content_type``, ``duplicates`` dropped
-        (called from worker threads)."""
+    def add_response(self, size: int, content_type: str, endpoint: str = "POST query") -> None:
+        """Count one response: ``size`` bytes of ``content_type`` from ``endpoint`` (called
+        from worker threads)."""
         with self._lock:
             self.requests += 1
             self.bytes += size
-            self.duplicates += duplicates
             self.wire_formats[content_type.split(";")[0].strip()] += 1
+            self.endpoints[endpoint] += 1
+
+    def add_checked(self, duplicates: int, checked: Checked) -> None:
+        """Count the rows a response's check dropped or renamed (called from worker threads)."""
+        with self._lock:
+            self.duplicates += duplicates
+            self.outside_window += checked.outside
+            self.unrequested += checked.unrequested
+            self.renamed += checked.renamed
 
     @property
     def points_per_second(self) -> float:
@@ -62,11 +75,15 @@ class PullReport:
             "rate_limited": self.rate_limited,
             "splits": self.splits,
             "duplicates": self.duplicates,
+            "outside_window": self.outside_window,
+            "unrequested": self.unrequested,
+            "renamed": self.renamed,
             "points": self.points,
             "bytes": self.bytes,
             "elapsed": round(self.elapsed, 6),
             "rows_per_series": dict(self.rows_per_series),
             "wire_formats": dict(self.wire_formats),
+            "endpoints": dict(self.endpoints),
         }
 
     def summary(self) -> str:
@@ -78,6 +95,13 @@ class PullReport:
             f"splits {self.splits}, duplicates dropped {self.duplicates}, "
             f"{self.bytes / 1e6:,.1f} MB as {dict(self.wire_formats) or '-'}",
         ]
+        if self.outside_window or self.unrequested or self.renamed:
+            lines.append(
+                f"rows dropped: {self.outside_window} outside the requested window, "
+                f"{self.unrequested} of series not asked for; {self.renamed} ids mapped to UUIDs"
+            )
+        if set(self.endpoints) - {"POST query"}:
+            lines.append(f"endpoints: {dict(self.endpoints)}")
         lines += [f"  {name}: {rows:,}" for name, rows in sorted(self.rows_per_series.items())]
         return "\n".join(lines)
 

@@ -1,6 +1,7 @@
 """Retry policy: which failures are retried, how long to wait between tries, when to stop.
 
-Retried (:func:`is_transient`): 429 (:class:`~raadata._errors.RateLimitedError`), 500, 502,
+Retried (:func:`is_transient`): 429 (:class:`~raadata._errors.RateLimitedError`), a body
+that cannot be read (:class:`~raadata._errors.ResponseFormatError`), 500, 502,
 503 and 504 (:class:`~raadata._errors.ServerError`), and a
 :class:`~raadata._errors.TransportError` whose cause is a ``requests.ConnectionError``
 (connection refused, reset or lost, connect timeout) or a broken chunked body. Not retried:
@@ -33,7 +34,14 @@ from typing import TypeVar
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from raadata._errors import ApiError, RaadataError, RateLimitedError, ServerError, TransportError
+from raadata._errors import (
+    ApiError,
+    RaadataError,
+    RateLimitedError,
+    ResponseFormatError,
+    ServerError,
+    TransportError,
+)
 
 __all__ = ["RetryEvent", "RetryPolicy", "call_with_retries", "is_transient"]
 
@@ -94,7 +102,7 @@ def is_transient(exc: BaseException) -> bool:
     error that a retry loop has already given up on."""
     if isinstance(exc, RaadataError) and exc.retried:
         return False
-    if isinstance(exc, RateLimitedError):
+    if isinstance(exc, RateLimitedError | ResponseFormatError):
         return True
     if isinstance(exc, ServerError):
         return exc.status in (500, 502, 503, 504)

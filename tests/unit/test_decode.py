@@ -192,12 +192,21 @@ def test_special_values(ndjson_text: str, expected: Any, content_type: str) -> N
 
 
 @pytest.mark.parametrize(
-    ("body", "content_type"),
-    [(b"", PARQUET), (b"", NDJSON), (b"  \n", NDJSON), (b"", JSON), (b"\n", JSON), (b"[]", JSON)],
+    ("body", "content_type"), [(b"", NDJSON), (b"  \n", NDJSON), (b"[]", JSON)]
 )
 def test_empty_bodies(body: bytes, content_type: str) -> None:
     assert decode_measurements(body, content_type).equals(MEASUREMENTS_SCHEMA.empty_table())
     assert decode_statistics(body, content_type).equals(STATISTICS_SCHEMA.empty_table())
+
+
+@pytest.mark.parametrize(("body", "content_type"), [(b"", PARQUET), (b"", JSON), (b"\n", JSON)])
+def test_a_blank_json_or_parquet_body_is_not_an_empty_answer(body: bytes,
+                                                             content_type: str) -> None:
+    # an empty JSON answer is "[]" and an empty Parquet answer still has a footer
+    with pytest.raises(ValueError, match="blank"):
+        decode_measurements(body, content_type)
+    with pytest.raises(ValueError, match="blank"):
+        decode_statistics(body, content_type)
 
 
 def test_empty_parquet_file() -> None:
