@@ -133,7 +133,7 @@ def _duration_from_text(text: str, name: str) -> pd.Timedelta:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parsed = pd.Timedelta(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(
             f"cannot read {name}={text!r} as a duration; use {_ACCEPTED_DURATIONS}"
         ) from None
@@ -240,7 +240,7 @@ def _calendar_range(year: int | None, month: int | None, day: int | None) -> Tim
             raise TypeError(f"{label}= must be an int, not {type(number).__name__}")
     try:
         start = pd.Timestamp(year=int(year), month=int(month or 1), day=int(day or 1), tz="UTC")
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         raise ValueError(
             f"no such calendar period year={year} month={month} day={day}: {error}"
         ) from None
