@@ -74,11 +74,12 @@ def code_cell(source: str) -> Any:
     return nbformat.v4.new_code_cell(source)  # type: ignore[no-untyped-call]
 
 
-def test_the_three_notebooks_are_there() -> None:
+def test_the_notebooks_are_there() -> None:
     assert [path.name for path in NOTEBOOKS] == [
         "01-quickstart.ipynb",
         "02-statistics-and-metadata.ipynb",
         "03-export-to-parquet.ipynb",
+        "04-recipes.ipynb",
     ]
 
 

@@ -1,4 +1,8 @@
 import importlib
+import re
+from pathlib import Path
+
+import pytest
 
 import raadata
 
@@ -9,17 +13,22 @@ def test_version_is_exported() -> None:
 
 
 def test_all_matches_what_is_importable() -> None:
-    public = {name for name in vars(raadata) if not name.startswith("_")}
-    modules = {name for name in public if name in {"auth", "client", "config", "errors", "http"}
-               or type(getattr(raadata, name)).__name__ == "module"}
     assert sorted(raadata.__all__) == sorted(set(raadata.__all__))
-    assert set(raadata.__all__) == (public - modules) | {"__version__"}
+    assert dir(raadata) == sorted(raadata.__all__)
     fresh = importlib.import_module("raadata")
     for name in raadata.__all__:
         assert getattr(fresh, name) is not None
     namespace: dict[str, object] = {}
     exec("from raadata import *", namespace)
     assert set(namespace) - {"__builtins__"} == set(raadata.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'client'"):
+        raadata.client  # noqa: B018  (the old public module is private now)
+
+
+def test_every_public_name_is_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in raadata.__all__ if not re.search(rf"\b{re.escape(name)}\b", readme)]
+    assert missing == []
 
 
 def test_core_names_are_public() -> None:
