@@ -24,6 +24,7 @@ from raadata._errors import (
     ResponseTooLargeError,
     ScopeWarning,
     ServerError,
+    StorageError,
     TransportError,
 )
 from raadata._version import __version__
@@ -62,6 +63,7 @@ __all__ = [
     "SeriesInfo",
     "ServerError",
     "Settings",
+    "StorageError",
     "TransportError",
     "__version__",
     "get_series",

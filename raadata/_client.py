@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, NoReturn, Unpack
 
 import pandas as pd
@@ -23,6 +22,7 @@ from raadata._export import (
     PARTITION_KEYS,
     ExportResult,
     ExportSpec,
+    SeriesChange,
     check_partition_by,
     export_dataset,
 )
@@ -48,6 +48,7 @@ from raadata._query import (
 from raadata._report import PullReport
 from raadata._resolve import SeriesInfo, fetch_metadata
 from raadata._selectors import parse_selectors
+from raadata._store import LocalStore
 from raadata._timerange import TimeInput, format_instant
 from raadata._views import (
     ColumnStyle,
@@ -323,18 +324,28 @@ class Client:
         window: str | timedelta = "1m",
         partition_by: Iterable[str] = PARTITION_KEYS,
         overwrite: bool = False,
+        on_series_change: SeriesChange = "fetch",
+        verify_only: bool = False,
         **options: Unpack[QueryOptions],
     ) -> ExportResult:
         """Write raw points (or, with ``statistics=True``, aggregates) to a Parquet dataset.
 
         The dataset at ``path`` is long form (``timestamp`` UTC microseconds, ``series``,
         ``id``, [``aggregation``], ``value``), partitioned hive-style by vessel and UTC day.
-        Files appear atomically as requests finish; re-running the same call resumes an
-        interrupted export; other arguments into the same directory are refused unless
-        ``overwrite=True``. A ``since``/``last`` range moves with the clock, so resume
-        such an export with the start and end recorded in its ``_raadata.json``.
+        Each unit (a batch of one vessel's series over one UTC day) appears as one file,
+        whole, when its last request finishes. Re-running the same call resumes: finished
+        units are checked (size, rows) and skipped, damaged ones written again. Series that
+        appeared or vanished since the last run are fetched for the days already done
+        (``on_series_change="fetch"``) or refused (``"refuse"``). Other arguments into the
+        same folder are refused unless ``overwrite=True``, which deletes only the files
+        raadata wrote; a folder holding anything else is never written to. One writer at a
+        time: a second one gets :class:`~raadata.ExportConflictError` naming the first.
+        ``verify_only=True`` fetches nothing and checks every finished file byte by byte
+        (SHA-256): see ``result.damaged``. A ``since``/``last`` range moves with the clock,
+        so resume such an export with the start and end recorded in its ``_raadata.json``.
         """
         keys = check_partition_by(partition_by)
+        check_choice("on_series_change", on_series_change, ("fetch", "refuse"))
         query = Query.build(selectors, start, end, options)
         pull = (
             statistics_pull(aggregations, window, query.target_points)
@@ -351,6 +362,8 @@ class Client:
             labels=query.labels,
             api_version=self.settings.api_version,
         )
+        if overwrite and verify_only:
+            raise ValueError("verify_only=True checks an export; it cannot overwrite it")
         series = self._puller.series(query.selectors, query.on_denied)
         names = unique_labels([(info.uuid, info.label(query.labels)) for info in series])
         result = export_dataset(
@@ -358,13 +371,16 @@ class Client:
             pull,
             series,
             query.time_range,
-            Path(path),
+            LocalStore(path),
             spec,
             names,
             formats=self._puller.formats,
             max_workers=query.max_workers or self.max_workers,
             progress=self.progress if query.progress is None else query.progress,
             overwrite=overwrite,
+            on_series_change=on_series_change,
+            verify_only=verify_only,
+            route=self._puller.route,
         )
         self.last_report = result.report
         return result

@@ -49,6 +49,7 @@ __all__ = [
     "ResponseTooLargeError",
     "ScopeWarning",
     "ServerError",
+    "StorageError",
     "TransportError",
     "describe",
     "error_for_response",
@@ -79,8 +80,13 @@ class ConfigurationError(RaadataError, ValueError):
 
 
 class ExportConflictError(RaadataError, ValueError):
-    """The output directory holds a different export (or another writer); the message says
-    how to go on: another path, the original arguments, or ``overwrite``."""
+    """The output directory holds something else (files raadata did not write, a different
+    export, an unreadable sidecar) or another writer holds it; the message says how to go on."""
+
+
+class StorageError(RaadataError):
+    """The export's destination could not be read or written (disk full, permissions, the
+    object store refused); the message names the file and the system's reason."""
 
 
 class TransportError(RaadataError):

@@ -1,77 +1,108 @@
-"""Export to a Parquet dataset: streamed, partitioned, atomic and resumable.
+"""Export to a Parquet dataset: streamed, partitioned, verified and resumable.
 
-Layout (hive-style, long form)::
-
-    OUT/_raadata.json                         what the dataset holds (the sidecar)
-    OUT/_manifest.jsonl                       one line per finished unit of work
-    OUT/vessel=IMO1000001/date=2025-01-01/part-<unit>-<window>.parquet
-
-The work is cut into units of one vessel's series over one UTC day. Each finished request
-is written at once to its own file (under a temporary name, then renamed), so memory does
-not grow with the export. A unit is recorded in the manifest when all its files exist; a
-re-run skips recorded units and first removes files of units that were not finished, so
-an interrupted export resumes to exactly the rows of an uninterrupted one.
+The layout and the commit protocol are :mod:`raadata._dataset`'s; the destination is a
+:class:`~raadata._store.Store`. This module plans the units (one batch of one vessel's
+series over one UTC day), decides what a re-run may skip, and writes each unit's rows to
+one Parquet file as its requests finish, so memory does not grow with the export.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from raadata._dataset import (
+    LAYOUT,
+    SIDECAR,
+    Marker,
+    PartFile,
+    UnitKey,
+    batch_id,
+    check_damage,
+    is_ours,
+    marker_path,
+    read_markers,
+    read_sidecar,
+    stored_batches,
+)
 from raadata._display import html_table
 from raadata._errors import ExportConflictError
-from raadata._fetch import WireFormats, rows_per_uuid, run
+from raadata._fetch import Route, WireFormats, rows_per_uuid, run
 from raadata._http import Transport
 from raadata._planning import Pull, Unit, day_units, pack
 from raadata._report import PullReport
 from raadata._resolve import SeriesInfo
+from raadata._store import LOCK, WRITER, PendingFile, Store
 from raadata._timerange import TimeRange, format_instant
 from raadata._version import __version__
 
-SIDECAR = "_raadata.json"
-MANIFEST = "_manifest.jsonl"
+log = logging.getLogger(__name__)
+
 PARTITION_KEYS = ("vessel", "date")
-TMP_SUFFIX = ".tmp"
+SeriesChange = Literal["fetch", "refuse"]
+_ROW_GROUP = 1_000_000
 
 
 @dataclass
 class ExportResult:
-    """What an export did: where, how many files and rows, units written and skipped."""
+    """What an export (or a verification) did and found.
 
-    path: Path
+    ``units_repaired``: committed units found damaged (missing, truncated or altered files)
+    and written again; ``series_added``/``series_removed``: labels that appeared or vanished
+    since the last run (their days were fetched again); ``kept``: files in the folder that
+    raadata did not write and left alone; ``damaged`` (``verify_only``): what is wrong.
+    """
+
+    path: str
     files: int = 0
     rows: int = 0
     units_written: int = 0
     units_skipped: int = 0
+    units_repaired: int = 0
+    series_added: tuple[str, ...] = ()
+    series_removed: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+    damaged: tuple[str, ...] = ()
+    complete: bool = False
     report: PullReport = field(default_factory=PullReport)
 
     def __str__(self) -> str:
-        return (
+        lines = [
             f"{self.path}: {self.rows:,} rows in {self.files} new files; "
             f"{self.units_written} units written, {self.units_skipped} already done"
-        )
+            + (f", {self.units_repaired} repaired" if self.units_repaired else "")
+        ]
+        if self.series_added or self.series_removed:
+            lines.append(f"series since the last run: +{len(self.series_added)} "
+                         f"-{len(self.series_removed)} (their days fetched again)")
+        if self.kept:
+            lines.append(f"{len(self.kept)} files raadata did not write were left alone, "
+                         f"e.g. {self.kept[0]}")
+        lines.extend(f"damaged: {problem}" for problem in self.damaged)
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"ExportResult({str(self.path)!r}, rows={self.rows:,}, files={self.files}, "
-                f"units_written={self.units_written}, units_skipped={self.units_skipped})")
+        return (f"ExportResult({self.path!r}, rows={self.rows:,}, files={self.files}, "
+                f"units_written={self.units_written}, units_skipped={self.units_skipped}, "
+                f"units_repaired={self.units_repaired}, complete={self.complete})")
 
     def _repr_html_(self) -> str:
         return html_table(f"raadata export to {self.path}", [
             ("rows written", f"{self.rows:,}"),
             ("new files", self.files),
-            ("units written / already done", f"{self.units_written} / {self.units_skipped}"),
+            ("units written / already done / repaired",
+             f"{self.units_written} / {self.units_skipped} / {self.units_repaired}"),
+            ("complete", self.complete),
             ("pull", self.report.summary().splitlines()[0]),
         ])
 
@@ -112,101 +143,6 @@ def check_partition_by(partition_by: Iterable[str]) -> tuple[str, ...]:
     return tuple(key for key in PARTITION_KEYS if key in keys)
 
 
-def unit_id(key: str) -> str:
-    """A short, file-name-safe, stable id for a unit key."""
-    return hashlib.sha1(key.encode()).hexdigest()[:12]
-
-
-def partition_dir(root: Path, partition_by: Sequence[str], vessel: str, day: str) -> Path:
-    """The hive-style directory of one vessel-day."""
-    values = {"vessel": vessel, "date": day}
-    return root.joinpath(*(f"{key}={values[key]}" for key in partition_by))
-
-
-def write_atomic(table: pa.Table, path: Path) -> None:
-    """Write Parquet under a temporary name, fsync, then rename: readers never see half a file."""
-    tmp = path.with_name(path.name + TMP_SUFFIX)
-    pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000)
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def write_json_atomic(data: Mapping[str, Any], path: Path) -> None:
-    """Write JSON under a temporary name, then rename."""
-    tmp = path.with_name(path.name + TMP_SUFFIX)
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
-
-
-def read_manifest(path: Path) -> set[str]:
-    """Keys of finished units; a torn last line (from a crash) is ignored."""
-    done = set()
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                done.add(json.loads(line)["unit"])
-            except (ValueError, KeyError, TypeError):
-                continue
-    return done
-
-
-def append_manifest(path: Path, record: Mapping[str, Any]) -> None:
-    """Append one unit's line and make it durable before going on."""
-    with open(path, "a") as handle:
-        handle.write(json.dumps(record, sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def prepare_directory(root: Path, spec: ExportSpec, overwrite: bool) -> set[str]:
-    """Create or check the output directory; the finished unit keys to skip.
-
-    A directory holding another export (a different spec) is refused unless ``overwrite``.
-    Leftover temporary files from a crash are removed.
-    """
-    sidecar = root / SIDECAR
-    if root.exists() and any(root.iterdir()):
-        if not sidecar.exists():
-            if not overwrite:
-                raise ExportConflictError(
-                    f"{root} exists and is not a raadata export: choose an empty or new "
-                    "directory, or pass overwrite=True (--overwrite) to replace it"
-                )
-            shutil.rmtree(root)
-        else:
-            stored = json.loads(sidecar.read_text()).get("spec")
-            if stored != spec.as_json():
-                if not overwrite:
-                    raise ExportConflictError(
-                        f"{root} holds an export with other arguments "
-                        f"({_difference(stored, spec)}); use another directory, repeat the "
-                        "original arguments to resume, or pass "
-                        "overwrite=True (--overwrite) to start again"
-                    )
-                shutil.rmtree(root)
-    root.mkdir(parents=True, exist_ok=True)
-    for leftover in root.rglob("*" + TMP_SUFFIX):
-        leftover.unlink()
-    return read_manifest(root / MANIFEST)
-
-
-def _difference(stored: Any, spec: ExportSpec) -> str:
-    wanted = spec.as_json()
-    if not isinstance(stored, dict):
-        return "unreadable sidecar"
-    changed = [key for key in wanted if stored.get(key) != wanted[key]]
-    return "differs in " + ", ".join(changed)
-
-
-def remove_unfinished(root: Path, units: Sequence[Unit], done: set[str]) -> None:
-    """Delete files of units that a crash left half-written (their rows are fetched again)."""
-    unfinished = {unit_id(u.key) for u in units if u.key not in done}
-    for part in root.rglob("part-*.parquet"):
-        if part.name.split("-")[1] in unfinished:
-            part.unlink()
-
-
 def labelled(table: pa.Table, names: Mapping[str, str]) -> pa.Table:
     """Long form for files: timestamp, series (label), id (UUID), [aggregation], value."""
     uuids = pa.array(list(names), pa.string())
@@ -219,20 +155,37 @@ def labelled(table: pa.Table, names: Mapping[str, str]) -> pa.Table:
     return pa.table(columns)
 
 
-def vessel_units(series: Sequence[SeriesInfo], time_range: TimeRange) -> list[Unit]:
-    """Units of at most 100 series of one vessel over one UTC day each.
+def plan_batches(
+    series: Sequence[SeriesInfo], previous: Sequence[tuple[str, tuple[str, ...]]]
+) -> list[tuple[str, tuple[str, ...]]]:
+    """(vessel, UUIDs) batches of at most 100 series of one vessel.
 
-    Keys read ``<vessel>/<batch>/<day>``, e.g. ``IMO1000001/0/2025-01-01``.
+    Batches of a previous run whose series are all still there are kept as they were, so
+    that their finished days stay valid; the other series are packed anew.
     """
     by_vessel: dict[str, list[str]] = {}
     for info in series:
         by_vessel.setdefault(info.vessel or "unknown", []).append(info.uuid)
-    batches = [
-        (batch, f"{vessel}/{index}")
-        for vessel, uuids in sorted(by_vessel.items())
-        for index, batch in enumerate(pack(uuids))
-    ]
-    return day_units(batches, time_range.start, time_range.end)
+    kept = [(vessel, ids) for vessel, ids in previous
+            if ids and set(ids) <= set(by_vessel.get(vessel, ()))]
+    taken = {uuid for _, ids in kept for uuid in ids}
+    fresh = [(vessel, batch) for vessel, uuids in sorted(by_vessel.items())
+             for batch in pack([u for u in uuids if u not in taken])]
+    return sorted(kept + fresh)
+
+
+def plan_units(
+    batches: Sequence[tuple[str, tuple[str, ...]]], time_range: TimeRange
+) -> list[tuple[UnitKey, Unit]]:
+    """One unit per batch and UTC day of ``[start, end)``, with its key."""
+    units = day_units([(ids, f"{vessel}/{batch_id(ids)}") for vessel, ids in batches],
+                      time_range.start, time_range.end)
+    keyed = []
+    for unit in units:
+        vessel, batch, day = unit.key.rsplit("/", 2)  # a vessel id may hold "/" (encoded later)
+        key = UnitKey(vessel, batch, day)
+        keyed.append((key, Unit(unit.uuids, unit.start, unit.end, key.text)))
+    return keyed
 
 
 def export_dataset(
@@ -240,7 +193,7 @@ def export_dataset(
     pull: Pull,
     series: Sequence[SeriesInfo],
     time_range: TimeRange,
-    root: Path,
+    store: Store,
     spec: ExportSpec,
     names: Mapping[str, str],
     *,
@@ -248,75 +201,292 @@ def export_dataset(
     max_workers: int,
     progress: bool | None,
     overwrite: bool = False,
+    on_series_change: SeriesChange = "fetch",
+    verify_only: bool = False,
+    route: Route | None = None,
 ) -> ExportResult:
-    """Fetch and write every unfinished unit; see the module docstring for the layout."""
-    done = prepare_directory(root, spec, overwrite)
-    units = vessel_units(series, time_range)
-    remove_unfinished(root, units, done)
-    todo = [unit for unit in units if unit.key not in done]
-    result = ExportResult(root, units_skipped=len(units) - len(todo))
-    result.report = PullReport(kind=pull.kind, series=len(series))
-    _write_sidecar(root, spec, series, names, complete=False)
-    files_per_unit: dict[int, int] = {}
-    for finished in run(
-        transport,
-        pull,
-        todo,
-        formats=formats,
-        report=result.report,
-        max_workers=max_workers,
-        progress=progress,
-    ):
-        unit = todo[finished.task.unit]
-        vessel, _batch, day = unit.key.split("/")  # see vessel_units
-        directory = partition_dir(root, spec.partition_by, vessel, day)
-        if finished.table.num_rows:
-            directory.mkdir(parents=True, exist_ok=True)
-            start = finished.task.start.value // 1000
-            name = (
-                f"part-{unit_id(unit.key)}-{start}-{unit_id(','.join(finished.task.uuids))}.parquet"
+    """Fetch and write every unit not yet committed intact; see :mod:`raadata._dataset`.
+
+    Holds the destination's lock throughout. ``verify_only`` fetches nothing: it checks
+    every committed unit byte by byte and says which are damaged or missing.
+    """
+    with store.lock():
+        store.clear_temporary()
+        result = ExportResult(store.url)
+        previous = _prepare(store, spec, overwrite=overwrite, verify_only=verify_only,
+                            result=result)
+        if previous is not None:
+            _compare_series(previous, series, names, on_series_change, result)
+        batches = plan_batches(series, stored_batches(previous or {}))
+        if verify_only and previous is not None:
+            batches = stored_batches(previous)
+        planned = plan_units(batches, time_range)
+        paths = store.list()
+        markers = read_markers(store, paths)
+        if verify_only:
+            return _verify(store, planned, markers, result)
+        todo = _check_committed(store, planned, markers, result)
+        _write_sidecar(store, spec, series, names, batches, complete=False)
+        _write_units(transport, pull, store, todo, series, names, spec.partition_by, result,
+                     formats=formats, max_workers=max_workers, progress=progress, route=route)
+        _write_sidecar(store, spec, series, names, batches, complete=True)
+        result.complete = True
+        return result
+
+
+def _prepare(
+    store: Store, spec: ExportSpec, *, overwrite: bool, verify_only: bool, result: ExportResult
+) -> dict[str, Any] | None:
+    """Check the destination; the previous run's sidecar to resume, or ``None`` to start.
+
+    Never deletes or writes into a folder without a readable sidecar that holds anything
+    but raadata's lock; with ``overwrite``, deletes only the files raadata wrote.
+    """
+    paths = store.list()
+    foreign = tuple(path for path in paths if not is_ours(path))
+    sidecar = read_sidecar(store)
+    if sidecar is None:
+        if verify_only:
+            raise ExportConflictError(f"{store.url} holds no raadata export to verify")
+        if any(path not in (LOCK, WRITER) for path in paths):
+            raise ExportConflictError(
+                f"{store.url} is not empty and holds no raadata export (no {SIDECAR}), e.g. "
+                f"{paths[0]!r}: raadata writes only into a new or empty folder or one of its "
+                "own exports, and never deletes files it did not write. Choose another folder"
             )
-            write_atomic(labelled(finished.table, names), directory / name)
-            files_per_unit[finished.task.unit] = files_per_unit.get(finished.task.unit, 0) + 1
-            result.files += 1
-            result.rows += finished.table.num_rows
-            for uuid, rows in rows_per_uuid([finished.table]).items():
-                counts = result.report.rows_per_series
-                counts[names[uuid]] = counts.get(names[uuid], 0) + rows
-        if finished.unit_done:
-            append_manifest(
-                root / MANIFEST,
-                {"unit": unit.key, "files": files_per_unit.pop(finished.task.unit, 0)},
-            )
-            result.units_written += 1
-    _write_sidecar(root, spec, series, names, complete=True)
+        return None
+    stored = sidecar.get("spec")
+    same = stored == spec.as_json() and sidecar.get("layout") == LAYOUT
+    if verify_only:
+        if not same:
+            raise ExportConflictError(
+                f"{store.url} holds an export with other arguments "
+                f"({_difference(stored, spec, sidecar)}): verify it with its own arguments")
+        return sidecar
+    if same and not overwrite:
+        result.kept = foreign
+        return sidecar
+    if not overwrite:
+        raise ExportConflictError(
+            f"{store.url} holds an export with other arguments "
+            f"({_difference(stored, spec, sidecar)}); use another folder, repeat the original "
+            "arguments to resume, or pass overwrite=True (--overwrite) to replace it (only "
+            "the files raadata wrote are deleted)"
+        )
+    ours = [path for path in paths if is_ours(path) and path not in (LOCK, WRITER)]
+    for path in sorted(ours, key=lambda p: p == SIDECAR):  # the sidecar last
+        store.delete(path)
+    store.prune_dirs(ours)
+    result.kept = foreign
+    if foreign:
+        log.warning("%s: %d files raadata did not write were left in place, e.g. %s",
+                    store.url, len(foreign), foreign[0])
+    return None
+
+
+def _difference(stored: Any, spec: ExportSpec, sidecar: Mapping[str, Any]) -> str:
+    if sidecar.get("layout") != LAYOUT:
+        return f"written by raadata {sidecar.get('raadata_version', '0.1')} in an older layout"
+    wanted = spec.as_json()
+    changed = [key for key in wanted if stored.get(key) != wanted[key]]
+    return "differs in " + ", ".join(changed)
+
+
+def _compare_series(
+    previous: Mapping[str, Any],
+    series: Sequence[SeriesInfo],
+    names: Mapping[str, str],
+    on_series_change: SeriesChange,
+    result: ExportResult,
+) -> None:
+    """Record (or refuse) series that appeared or vanished since the previous run."""
+    before = {str(s.get("id")): str(s.get("series")) for s in previous.get("series", [])}
+    now = {info.uuid for info in series}
+    result.series_added = tuple(sorted(names[u] for u in now - before.keys()))
+    result.series_removed = tuple(sorted(before[u] for u in before.keys() - now))
+    if on_series_change == "refuse" and (result.series_added or result.series_removed):
+        raise ExportConflictError(
+            f"the series changed since this export started: added {list(result.series_added)}"
+            f", gone {list(result.series_removed)}. Re-run with on_series_change='fetch' "
+            "(--on-series-change fetch) to fetch them for the days already done, or export "
+            "into a new folder"
+        )
+
+
+def _check_committed(
+    store: Store,
+    planned: Sequence[tuple[UnitKey, Unit]],
+    markers: Mapping[str, Marker],
+    result: ExportResult,
+) -> list[tuple[UnitKey, Unit]]:
+    """Units still to write; damaged committed units and units no longer planned (the
+    series changed) lose their files and markers."""
+    todo = []
+    wanted = {key.text for key, _ in planned}
+    for key, unit in planned:
+        marker = markers.get(key.text)
+        if marker is not None:
+            problem = check_damage(store, marker, checksums=False)
+            if problem is None:
+                result.units_skipped += 1
+                continue
+            log.warning("%s: unit %s is damaged (%s): writing it again", store.url, key.text,
+                        problem)
+            result.units_repaired += 1
+            _uncommit(store, key.id, marker)
+        todo.append((key, unit))
+    for text, marker in markers.items():
+        if text not in wanted:
+            vessel, batch, day = text.rsplit("/", 2)
+            _uncommit(store, UnitKey(vessel, batch, day).id, marker)
+    return todo
+
+
+def _uncommit(store: Store, unit_id: str, marker: Marker) -> None:
+    """Delete a unit's marker first (so a crash leaves it uncommitted), then its files."""
+    store.delete(f"_raadata/units/{unit_id}.json")
+    files = [part.path for part in marker.files if is_ours(part.path)]
+    for path in files:
+        store.delete(path)
+    store.prune_dirs(files)
+
+
+def _verify(
+    store: Store,
+    planned: Sequence[tuple[UnitKey, Unit]],
+    markers: Mapping[str, Marker],
+    result: ExportResult,
+) -> ExportResult:
+    damaged = []
+    for key, _ in planned:
+        marker = markers.get(key.text)
+        problem = ("not written" if marker is None
+                   else check_damage(store, marker, checksums=True))
+        if problem is None:
+            result.units_skipped += 1
+            result.files += len(marker.files) if marker else 0
+            result.rows += sum(part.rows for part in marker.files) if marker else 0
+        else:
+            damaged.append(f"{key.text}: {problem}")
+    result.damaged = tuple(damaged)
+    result.complete = not damaged
     return result
 
 
+class _PartWriter:
+    """One unit's Parquet file, written request by request, hashed as it goes."""
+
+    def __init__(self, pending: PendingFile, path: str, metadata: Mapping[bytes, bytes]) -> None:
+        self.pending, self.path, self.metadata = pending, path, metadata
+        self.writer: pq.ParquetWriter | None = None
+        self.sha = hashlib.sha256()
+        self.size = self.rows = 0
+        self.closed = False
+
+    def write(self, data: bytes | memoryview) -> int:  # the sink pyarrow writes to
+        self.sha.update(data)
+        self.size += len(data)
+        return self.pending.write(bytes(data))
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        pass
+
+    def add(self, table: pa.Table) -> None:
+        if self.writer is None:
+            schema = table.schema.with_metadata(self.metadata)
+            self.writer = pq.ParquetWriter(self, schema, compression="zstd")
+        elif not table.schema.equals(self.writer.schema):
+            table = table.cast(self.writer.schema)
+        self.writer.write_table(table, row_group_size=_ROW_GROUP)
+        self.rows += table.num_rows
+
+    def commit(self) -> PartFile:
+        assert self.writer is not None
+        self.writer.close()
+        self.pending.commit()
+        return PartFile(self.path, self.size, self.rows, self.sha.hexdigest())
+
+
+def _write_units(
+    transport: Transport,
+    pull: Pull,
+    store: Store,
+    todo: Sequence[tuple[UnitKey, Unit]],
+    series: Sequence[SeriesInfo],
+    names: Mapping[str, str],
+    partition_by: Sequence[str],
+    result: ExportResult,
+    *,
+    formats: WireFormats,
+    max_workers: int,
+    progress: bool | None,
+    route: Route | None,
+) -> None:
+    """Run the units; commit each one (file, then marker) as its last request finishes."""
+    info = {s.uuid: s for s in series}
+    result.report = PullReport(kind=pull.kind, series=len(series))
+    writers: dict[int, _PartWriter] = {}
+    try:
+        for finished in run(transport, pull, [unit for _, unit in todo], formats=formats,
+                            report=result.report, max_workers=max_workers, progress=progress,
+                            route=route):
+            key, unit = todo[finished.task.unit]
+            table = finished.table
+            if table.num_rows:
+                writer = writers.get(finished.task.unit)
+                if writer is None:
+                    path = key.part_path(partition_by)
+                    writer = writers[finished.task.unit] = _PartWriter(
+                        store.create(path), path, _file_metadata(unit.uuids, info, names))
+                writer.add(labelled(table, names))
+                for uuid, rows in rows_per_uuid([table]).items():
+                    counts = result.report.rows_per_series
+                    counts[names[uuid]] = counts.get(names[uuid], 0) + rows
+            if finished.unit_done:
+                writer = writers.pop(finished.task.unit, None)
+                files = (writer.commit(),) if writer else ()
+                marker = Marker(key.text, files)
+                store.write_bytes(marker_path(key), json.dumps(marker.as_json()).encode())
+                result.files += len(files)
+                result.rows += sum(part.rows for part in files)
+                result.units_written += 1
+    finally:
+        for writer in writers.values():  # an error or Ctrl-C: nothing half-written stays
+            writer.pending.abort()
+
+
+def _file_metadata(
+    uuids: Iterable[str], info: Mapping[str, SeriesInfo], names: Mapping[str, str]
+) -> dict[bytes, bytes]:
+    """Series names and units of measure of a file's series, in its Parquet schema."""
+    return {b"raadata": json.dumps({"series": [_series_json(info[u], names) for u in uuids]},
+                                   sort_keys=True).encode()}
+
+
+def _series_json(info: SeriesInfo, names: Mapping[str, str]) -> dict[str, Any]:
+    return {"series": names[info.uuid], "id": info.uuid, "vessel": info.vessel,
+            "name": info.name, "uom": info.uom}
+
+
 def _write_sidecar(
-    root: Path,
+    store: Store,
     spec: ExportSpec,
     series: Sequence[SeriesInfo],
     names: Mapping[str, str],
+    batches: Sequence[tuple[str, tuple[str, ...]]],
     *,
     complete: bool,
 ) -> None:
-    write_json_atomic(
-        {
-            "spec": spec.as_json(),
-            "complete": complete,
-            "written_at": format_instant(pd.Timestamp(datetime.now(UTC))),
-            "raadata_version": __version__,
-            "series": [
-                {
-                    "series": names[info.uuid],
-                    "id": info.uuid,
-                    "vessel": info.vessel,
-                    "name": info.name,
-                    "uom": info.uom,
-                }
-                for info in series
-            ],
-        },
-        root / SIDECAR,
-    )
+    sidecar = {
+        "layout": LAYOUT,
+        "spec": spec.as_json(),
+        "complete": complete,
+        "written_at": format_instant(pd.Timestamp(datetime.now(UTC))),
+        "raadata_version": __version__,
+        "series": [_series_json(info, names) for info in series],
+        "batches": [{"vessel": vessel, "ids": list(ids)} for vessel, ids in batches],
+    }
+    store.write_bytes(SIDECAR, (json.dumps(sidecar, indent=2, sort_keys=True) + "\n").encode())
