@@ -10,11 +10,14 @@ flags): use ``RAADATA_CLIENT_SECRET``, ``RAADATA_CLIENT_SECRET_FILE``,
 from __future__ import annotations
 
 import functools
+import os
 import re
+import signal
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, NoReturn, TypeVar, cast
 
 import click
 import pandas as pd
@@ -29,7 +32,8 @@ FORMATS = ("table", "csv", "parquet", "json")
 
 class Command(click.Group):
     """Turns raadata's errors and bad arguments (``ValueError``) into one ``error: ...`` line
-    and exit code 1; anything else is a bug and keeps its traceback."""
+    and exit code 1; anything else is a bug and keeps its traceback. Ctrl-C exits at once
+    with code 130, without waiting for requests in flight."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -39,6 +43,19 @@ class Command(click.Group):
                 raise
             click.echo(f"error: {error}", err=True)
             ctx.exit(1)
+        except KeyboardInterrupt:
+            interrupted(ctx.invoked_subcommand)
+
+
+def interrupted(command: str | None) -> NoReturn:
+    """Leave now: a second Ctrl-C is ignored, and threads with requests in flight are not
+    waited for (an export's finished units are committed; the rest is fetched again)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    advice = ": run the same command again to resume" if command == "export" else ""
+    click.echo(f"\ninterrupted{advice}", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
 
 
 @click.group(cls=Command)
@@ -414,7 +431,23 @@ def stats(
     show_default=True,
     help="Comma-separated subset of vessel,date.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace a different export in --out.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace a raadata export made with other arguments (deletes only raadata's files).",
+)
+@click.option(
+    "--on-series-change",
+    type=click.Choice(["fetch", "refuse"]),
+    default="fetch",
+    show_default=True,
+    help="On resume, series that appeared or vanished: fetch their days again, or stop.",
+)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Fetch nothing: check every file of the export (SHA-256); exit 1 if any is damaged.",
+)
 def export(
     ctx: click.Context,
     query: dict[str, Any],
@@ -424,11 +457,16 @@ def export(
     window: str,
     partition_by: str,
     overwrite: bool,
+    on_series_change: str,
+    verify: bool,
 ) -> None:
     """Export to a partitioned Parquet dataset; re-run the same command to resume.
 
+    Writes only into a new or empty folder or one of its own exports; one export at a
+    time per folder. A re-run checks the finished files and repairs damaged ones.
+
     \b
-    Example:
+    Example (add --verify to check every file of it later):
       raadata export "raalabs/*/*" --start 2025-01-01 --end 2025-02-01 --out fleet-jan
     """
     keys = [key.strip() for key in partition_by.split(",") if key.strip()]
@@ -441,8 +479,14 @@ def export(
             window=window,
             partition_by=keys,
             overwrite=overwrite,
+            on_series_change=cast(Any, on_series_change),
+            verify_only=verify,
         )
         click.echo(str(result))
+        if verify:
+            click.echo("verified: every file intact" if result.complete
+                       else f"damaged or missing: {len(result.damaged)} units")
+            ctx.exit(0 if result.complete else 1)
         click.echo(result.report.summary().splitlines()[0])
 
 

@@ -32,6 +32,7 @@ from raadata._store import LOCK, WRITER, Store
 __all__ = [
     "LAYOUT",
     "SIDECAR",
+    "UNITS",
     "Marker",
     "PartFile",
     "UnitKey",
@@ -42,6 +43,7 @@ __all__ = [
     "partition_value",
     "read_markers",
     "read_sidecar",
+    "stored_batches",
 ]
 
 LAYOUT = 2
@@ -63,10 +65,11 @@ def partition_value(value: str) -> str:
     (``%`` included), so that no value holds a path separator, ``..``, a drive letter or a
     control character on any system.
     """
+    if not value:
+        raise ValueError("a partition value cannot be empty")
     if _VESSEL_RE.fullmatch(value):
         return value
-    encoded = quote(value, safe="-_") if value else "%00"
-    return encoded.replace(".", "%2E")
+    return quote(value, safe="-_").replace(".", "%2E")
 
 
 def batch_id(uuids: Iterable[str]) -> str:

@@ -42,7 +42,7 @@ from raadata._http import Transport
 from raadata._planning import Pull, Unit, day_units, pack
 from raadata._report import PullReport
 from raadata._resolve import SeriesInfo
-from raadata._store import LOCK, WRITER, PendingFile, Store
+from raadata._store import LOCK, TMP_SUFFIX, WRITER, PendingFile, Store
 from raadata._timerange import TimeRange, format_instant
 from raadata._version import __version__
 
@@ -207,9 +207,11 @@ def export_dataset(
 ) -> ExportResult:
     """Fetch and write every unit not yet committed intact; see :mod:`raadata._dataset`.
 
-    Holds the destination's lock throughout. ``verify_only`` fetches nothing: it checks
-    every committed unit byte by byte and says which are damaged or missing.
+    Holds the destination's lock throughout. ``verify_only`` fetches no data: it checks
+    every committed unit byte by byte, says which are damaged or missing, and un-commits
+    the damaged ones (their markers go; files stay until a re-run writes them again).
     """
+    _check_not_foreign(store)  # before the lock file is made in someone else's folder
     with store.lock():
         store.clear_temporary()
         result = ExportResult(store.url)
@@ -248,12 +250,7 @@ def _prepare(
     if sidecar is None:
         if verify_only:
             raise ExportConflictError(f"{store.url} holds no raadata export to verify")
-        if any(path not in (LOCK, WRITER) for path in paths):
-            raise ExportConflictError(
-                f"{store.url} is not empty and holds no raadata export (no {SIDECAR}), e.g. "
-                f"{paths[0]!r}: raadata writes only into a new or empty folder or one of its "
-                "own exports, and never deletes files it did not write. Choose another folder"
-            )
+        _check_not_foreign(store)
         return None
     stored = sidecar.get("spec")
     same = stored == spec.as_json() and sidecar.get("layout") == LAYOUT
@@ -282,6 +279,18 @@ def _prepare(
         log.warning("%s: %d files raadata did not write were left in place, e.g. %s",
                     store.url, len(foreign), foreign[0])
     return None
+
+
+def _check_not_foreign(store: Store) -> None:
+    """Refuse a folder that holds anything but an export (or raadata's own leftovers)."""
+    paths = [path for path in store.list() if path not in (LOCK, WRITER)
+             and not path.endswith(TMP_SUFFIX)]
+    if paths and read_sidecar(store) is None:
+        raise ExportConflictError(
+            f"{store.url} is not empty and holds no raadata export (no {SIDECAR}), e.g. "
+            f"{paths[0]!r}: raadata writes only into a new or empty folder or one of its "
+            "own exports, and never deletes files it did not write. Choose another folder"
+        )
 
 
 def _difference(stored: Any, spec: ExportSpec, sidecar: Mapping[str, Any]) -> str:
@@ -333,18 +342,17 @@ def _check_committed(
             log.warning("%s: unit %s is damaged (%s): writing it again", store.url, key.text,
                         problem)
             result.units_repaired += 1
-            _uncommit(store, key.id, marker)
+            _uncommit(store, key, marker)
         todo.append((key, unit))
     for text, marker in markers.items():
         if text not in wanted:
-            vessel, batch, day = text.rsplit("/", 2)
-            _uncommit(store, UnitKey(vessel, batch, day).id, marker)
+            _uncommit(store, UnitKey(*text.rsplit("/", 2)), marker)
     return todo
 
 
-def _uncommit(store: Store, unit_id: str, marker: Marker) -> None:
+def _uncommit(store: Store, key: UnitKey, marker: Marker) -> None:
     """Delete a unit's marker first (so a crash leaves it uncommitted), then its files."""
-    store.delete(f"_raadata/units/{unit_id}.json")
+    store.delete(marker_path(key))
     files = [part.path for part in marker.files if is_ours(part.path)]
     for path in files:
         store.delete(path)
@@ -362,12 +370,14 @@ def _verify(
         marker = markers.get(key.text)
         problem = ("not written" if marker is None
                    else check_damage(store, marker, checksums=True))
-        if problem is None:
-            result.units_skipped += 1
-            result.files += len(marker.files) if marker else 0
-            result.rows += sum(part.rows for part in marker.files) if marker else 0
-        else:
+        if problem is not None:
             damaged.append(f"{key.text}: {problem}")
+            if marker is not None:
+                store.delete(marker_path(key))  # the next run writes the unit again
+        elif marker is not None:
+            result.units_skipped += 1
+            result.files += len(marker.files)
+            result.rows += sum(part.rows for part in marker.files)
     result.damaged = tuple(damaged)
     result.complete = not damaged
     return result

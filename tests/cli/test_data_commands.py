@@ -309,7 +309,7 @@ def test_export_statistics_partitioned_by_date(env: dict[str, str], tmp_path: Pa
                      "--aggregations", "avg,max", "--window", "1hour", "--partition-by", "date"],
                     env)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == [
+    assert sorted(p.name for p in out.glob("date=*")) == [
         "date=2025-01-01", "date=2025-01-02"]
     frame = pd.read_parquet(out)
     assert set(frame["aggregation"]) == {"avg", "max"}
