@@ -466,8 +466,9 @@ def export(
     time per folder. A re-run checks the finished files and repairs damaged ones.
 
     \b
-    Example (add --verify to check every file of it later):
+    Example:
       raadata export "raalabs/*/*" --start 2025-01-01 --end 2025-02-01 --out fleet-jan
+      raadata export "raalabs/*/*" --start 2025-01-01 --end 2025-02-01 --out fleet-jan --verify
     """
     keys = [key.strip() for key in partition_by.split(",") if key.strip()]
     with make_client(ctx) as client:
