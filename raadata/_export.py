@@ -40,6 +40,7 @@ from raadata._errors import ExportConflictError
 from raadata._fetch import Route, WireFormats, rows_per_uuid, run
 from raadata._http import Transport
 from raadata._planning import Pull, Unit, day_units, pack
+from raadata._pulls import domain_aliases
 from raadata._report import PullReport
 from raadata._resolve import SeriesInfo
 from raadata._store import LOCK, TMP_SUFFIX, WRITER, PendingFile, Store
@@ -442,7 +443,7 @@ def _write_units(
     try:
         for finished in run(transport, pull, [unit for _, unit in todo], formats=formats,
                             report=result.report, max_workers=max_workers, progress=progress,
-                            route=route):
+                            route=route, aliases=domain_aliases(series)):
             key, unit = todo[finished.task.unit]
             table = finished.table
             if table.num_rows:

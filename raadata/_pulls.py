@@ -27,7 +27,7 @@ from raadata._resolve import LabelKind, MetadataCache, OnDenied, SeriesInfo, res
 from raadata._selectors import Selector
 from raadata._timerange import TimeRange
 
-__all__ = ["Plan", "Puller", "Started"]
+__all__ = ["Plan", "Puller", "Started", "domain_aliases"]
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ class Puller:
             max_workers=query.max_workers or self.max_workers,
             progress=self.progress if query.progress is None else query.progress,
             route=self.route,
-            aliases=_aliases(started.series),
+            aliases=domain_aliases(started.series),
         )
 
     def table(self, started: Started) -> pa.Table:
@@ -186,7 +186,7 @@ def _label(info: SeriesInfo, kind: LabelKind, fleet: bool) -> str:
     return label
 
 
-def _aliases(series: Sequence[SeriesInfo]) -> dict[str, str]:
+def domain_aliases(series: Sequence[SeriesInfo]) -> dict[str, str]:
     """Domain id -> UUID, for the domain ids that name one series only."""
     owners = Counter(info.domain_id for info in series)
     return {info.domain_id: info.uuid for info in series

@@ -242,3 +242,4 @@ def test_export_survives_faults_the_http_layer_retries(
     sandbox.faults.reset()
     expected = client.measurements(ALL, *RANGE, shape="long")
     pd.testing.assert_frame_equal(read_back(tmp_path / "out"), expected, check_dtype=False)
+
