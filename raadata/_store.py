@@ -232,7 +232,10 @@ class _LocalPendingFile:
         _fsync_dir(self.target.parent)
 
     def abort(self) -> None:
-        self.handle.close()
+        try:
+            self.handle.close()
+        except OSError:
+            pass  # e.g. the disk is full: the buffered bytes are dropped with the file
         self.tmp.unlink(missing_ok=True)
 
 
