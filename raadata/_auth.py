@@ -27,10 +27,9 @@ from typing import Any, NoReturn
 import jwt
 import requests
 from oauthlib.oauth2 import BackendApplicationClient, InsecureTransportError, OAuth2Error
-from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
-from raadata._config import Secret, Settings, is_loopback_url
+from raadata._config import Secret, Settings
 from raadata._display import html_table
 from raadata._errors import (
     ApiError,
@@ -42,8 +41,14 @@ from raadata._errors import (
     describe,
     error_for_response,
 )
-from raadata._redaction import install_log_redaction, remember_secret
+from raadata._redaction import (
+    HeaderValue,
+    basic_blobs,
+    install_log_redaction,
+    remember_secret,
+)
 from raadata._retry import RetryPolicy, call_with_retries
+from raadata._urls import checked_url, is_loopback_url
 from raadata._version import __version__
 
 __all__ = [
@@ -95,9 +100,24 @@ class Identity:
         ])
 
 
+class _BasicAuth(requests.auth.AuthBase):
+    """HTTP Basic credentials for the token request, masked in every repr on the way."""
+
+    def __init__(self, client_id: str, secret: Secret) -> None:
+        self._client_id, self._secret = client_id, secret
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        blob = basic_blobs(self._client_id, self._secret.reveal())[0]  # requests' spelling
+        request.headers["Authorization"] = HeaderValue(f"Basic {blob}")
+        return request
+
+    def __repr__(self) -> str:
+        return f"_BasicAuth({self._client_id!r}, ***)"
+
+
 @dataclass(frozen=True)
 class _Token:
-    text: str = field(repr=False)
+    text: Secret
     claims: Mapping[str, Any] = field(repr=False)
     refresh_at: float  # clock reading after which a new token is fetched
     expires_mono: float  # clock reading at which the token ends
@@ -211,7 +231,12 @@ class TokenProvider:
         install_log_redaction()
         self.client_id = client_id
         self._secret = client_secret if isinstance(client_secret, Secret) else Secret(client_secret)
-        self.token_url = token_url
+        for blob in basic_blobs(client_id, self._secret.reveal()):  # a server may echo it
+            remember_secret(blob)
+        try:
+            self.token_url = checked_url(token_url)
+        except ValueError as exc:
+            raise ConfigurationError(f"token_url {token_url!r} {exc}") from None
         self.timeout = timeout
         self.retry = retry
         self._sleep = sleep
@@ -245,14 +270,19 @@ class TokenProvider:
 
     def token(self) -> str:
         """A token valid for at least the margin (``min(60 s, lifetime/2)``); may fetch."""
+        return self.bearer().reveal()
+
+    def bearer(self) -> Secret:
+        """:meth:`token`, held masked (so no frame of a traceback shows it)."""
         current = self._current
         if current is not None and self._clock() < current.refresh_at:
             return current.text
         with self._lock:
             return self._refresh_locked().text
 
-    def invalidate(self, token: str) -> bool:
+    def invalidate(self, token: Secret | str) -> bool:
         """Forget ``token`` after the API refused it; False if it was already replaced."""
+        token = token if isinstance(token, Secret) else Secret(token)
         with self._lock:
             if self._current is not None and self._current.text == token:
                 self._current = None
@@ -334,9 +364,9 @@ class TokenProvider:
         self._fetch_count += 1
         sent_mono, sent_wall = self._clock(), time.time()
         try:
-            response: Mapping[str, Any] = session.fetch_token(
+            response: dict[str, Any] = session.fetch_token(
                 self.token_url,
-                auth=HTTPBasicAuth(self.client_id, self._secret.reveal()),
+                auth=_BasicAuth(self.client_id, self._secret),
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
@@ -355,17 +385,19 @@ class TokenProvider:
             ) from None
         return self._make_token(response, sent_mono, sent_wall)
 
-    def _make_token(self, response: Mapping[str, Any], mono: float, wall: float) -> _Token:
-        text = response.get("access_token")
-        token_type = str(response.get("token_type", "Bearer"))
-        if not isinstance(text, str) or not text:
+    def _make_token(self, response: dict[str, Any], mono: float, wall: float) -> _Token:
+        """The token of a token response. The raw text leaves ``response`` (which callers'
+        frames and oauthlib's session still hold) for a :class:`Secret` at once."""
+        if not isinstance(response.get("access_token"), str) or not response["access_token"]:
             raise AuthenticationError("the token endpoint answered without an access_token",
                                       method="POST", url=self.token_url)
-        remember_secret(text)
+        text = Secret(response["access_token"])  # also registered for redaction
+        response["access_token"] = "***"
+        token_type = str(response.get("token_type", "Bearer"))
         if token_type.lower() != "bearer":
             raise AuthenticationError(f"unsupported token type {token_type!r} (want Bearer)",
                                       method="POST", url=self.token_url)
-        claims = _claims(text)
+        claims = _claims(text.reveal())
         lifetime = token_lifetime(response, claims, wall)
         exp, iat = _number(claims.get("exp")), _number(claims.get("iat"))
         expires_at = (datetime.fromtimestamp(exp, UTC) if exp is not None

@@ -20,17 +20,16 @@ settings and optionally ``client_secret_file``; a ``client_secret`` there is ref
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
 from raadata._errors import ConfigurationError
 from raadata._redaction import remember_secret
+from raadata._urls import checked_url
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -39,7 +38,6 @@ __all__ = [
     "DEFAULT_TOKEN_URL",
     "Secret",
     "Settings",
-    "is_loopback_url",
     "settings_from",
 ]
 
@@ -176,33 +174,11 @@ class Settings:
         return f"{self.api_url}/{self.environment}"
 
 
-def is_loopback_url(url: str) -> bool:
-    """True if ``url``'s host is ``localhost`` or a loopback IP address."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _check_url(url: str, name: str, var: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(
-            f"{name} {url!r} is not an http(s) URL (set {var} or pass {name}=)"
-        )
-    if parts.username or parts.password:
-        raise ConfigurationError(f"{name} must not contain credentials (set {var} or pass {name}=)")
-    if parts.scheme == "http" and not is_loopback_url(url):
-        raise ConfigurationError(
-            f"{name} {url!r} uses plain http://, which is allowed only for loopback hosts "
-            f"(the sandbox); use https:// (set {var} or pass {name}=)"
-        )
-    if parts.query or parts.fragment:
-        raise ConfigurationError(f"{name} {url!r} must not have a query or fragment")
-    return url.strip().rstrip("/")
+    try:
+        return checked_url(url.strip())
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} {url!r} {exc} (set {var} or pass {name}=)") from None
 
 
 def _timeout(value: object, name: str) -> tuple[float, float]:

@@ -21,7 +21,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from raadata._auth import TokenProvider
-from raadata._config import Settings
+from raadata._config import Secret, Settings
 from raadata._errors import (
     AuthenticationError,
     PermissionDeniedError,
@@ -30,7 +30,9 @@ from raadata._errors import (
     describe,
     error_for_response,
 )
+from raadata._redaction import HeaderValue
 from raadata._retry import RetryEvent, RetryPolicy, call_with_retries
+from raadata._urls import Origin, origin
 from raadata._version import __version__
 
 __all__ = ["USER_AGENT", "Transport"]
@@ -43,27 +45,18 @@ _TOO_LARGE = re.compile(
     r"too (large|big|many)|exceed|payload|response size|point limit|limit of \d", re.I
 )
 """What a 400 or 500 says when the server refuses a response for its size."""
-_Origin = tuple[str, str, int | None]
-
-
-def origin(url: str) -> _Origin:
-    """(scheme, host, port) with the scheme's default port filled in."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or {"http": 80, "https": 443}.get(scheme)
-    return scheme, (parts.hostname or "").lower(), port
 
 
 class _BearerAuth(requests.auth.AuthBase):
     """Adds ``Authorization: Bearer`` only when the request goes to the API origin."""
 
-    def __init__(self, token: str, api_origin: _Origin) -> None:
+    def __init__(self, token: Secret, api_origin: Origin) -> None:
         self._token = token
         self._origin = api_origin
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if request.url and origin(request.url) == self._origin:
-            request.headers["Authorization"] = f"Bearer {self._token}"
+            request.headers["Authorization"] = HeaderValue(f"Bearer {self._token.reveal()}")
         return request
 
     def __repr__(self) -> str:
@@ -73,7 +66,7 @@ class _BearerAuth(requests.auth.AuthBase):
 class _ApiSession(requests.Session):
     """A Session that drops Authorization on any redirect leaving the API origin."""
 
-    def __init__(self, api_origin: _Origin) -> None:
+    def __init__(self, api_origin: Origin) -> None:
         super().__init__()
         self.api_origin = api_origin
 
@@ -230,11 +223,11 @@ class _Call:
         self.deadline = max(transport.settings.deadline or 0.0, read)
 
     def __call__(self) -> requests.Response:
-        token = self.transport.tokens.token()
+        token = self.transport.tokens.bearer()
         response = self._send(token)
         if response.status_code == 401:
             self.transport.tokens.invalidate(token)
-            response = self._send(self.transport.tokens.token())
+            response = self._send(self.transport.tokens.bearer())
             if response.status_code == 401:
                 error = error_for_response(response, self.method)
                 raise AuthenticationError(
@@ -256,7 +249,7 @@ class _Call:
             )
         raise error
 
-    def _send(self, token: str) -> requests.Response:
+    def _send(self, token: Secret) -> requests.Response:
         transport = self.transport
         started = time.monotonic()
         try:

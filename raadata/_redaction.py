@@ -35,12 +35,13 @@ import logging
 import re
 import threading
 
-__all__ = ["install_log_redaction", "redact", "remember_secret"]
+__all__ = ["HeaderValue", "basic_blobs", "install_log_redaction", "redact", "remember_secret"]
 
 _MASK = "***"
 _PATTERNS = [
     # Authorization headers in dict reprs, raw headers or prose: keep the scheme only.
-    (re.compile(r"\b(Basic|Bearer|bearer)\s+(?![a-z]+(?:[\s'\",;)]|$))[A-Za-z0-9._~+/=-]{8,}"),
+    (re.compile(r"\b([Bb][Aa][Ss][Ii][Cc]|[Bb][Ee][Aa][Rr][Ee][Rr])\s+"
+                r"(?![a-z]+(?:[\s'\",;)]|$))[A-Za-z0-9._~+/=-]{8,}"),
      r"\1 " + _MASK),
     # Credential-bearing fields in JSON, dict reprs and form bodies.
     (re.compile(
@@ -79,6 +80,30 @@ def redact(text: str) -> str:
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)
     return text
+
+
+class HeaderValue(str):
+    """An ``Authorization`` header value that keeps its credentials out of reprs.
+
+    It is a ``str``, so requests and urllib3 send it as it is; but ``repr`` (what tracebacks
+    rendered with locals, debuggers and dict reprs show) keeps only the scheme word. Frames
+    of the HTTP stack that hold the headers of a failed request show ``'Bearer ***'``.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(self.split(" ", 1)[0] + " " + _MASK)
+
+
+def basic_blobs(client_id: str, secret: str) -> list[str]:
+    """Every spelling of the HTTP Basic credentials of ``client_id``/``secret`` a server may
+    echo: as requests sends them, and with both parts form-encoded first (RFC 6749 2.3.1)."""
+    from base64 import b64encode
+    from urllib.parse import quote_plus
+
+    pairs = {f"{client_id}:{secret}", f"{quote_plus(client_id)}:{quote_plus(secret)}"}
+    return [b64encode(pair.encode("latin-1", "replace")).decode() for pair in pairs]
 
 
 # --- logging ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ marker calls done. Paths are ``/``-separated and relative to the store's root.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -232,10 +233,8 @@ class _LocalPendingFile:
         _fsync_dir(self.target.parent)
 
     def abort(self) -> None:
-        try:
+        with contextlib.suppress(OSError):  # a full disk: the buffered bytes go with the file
             self.handle.close()
-        except OSError:
-            pass  # e.g. the disk is full: the buffered bytes are dropped with the file
         self.tmp.unlink(missing_ok=True)
 
 

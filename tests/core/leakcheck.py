@@ -47,11 +47,29 @@ def needles(client_id: str, secret: str, tokens: Iterable[str]) -> list[str]:
 
 
 def exception_texts(exc: BaseException) -> list[str]:
-    """Everything a user may see of an exception: str, repr, traceback, pickle."""
-    texts = [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
+    """Everything a user may see of an exception: str, repr, traceback (also with every
+    frame's locals, as IPython's verbose mode and ``pytest --showlocals`` show them), pickle."""
+    texts = [str(exc), repr(exc), "".join(traceback.format_exception(exc)), with_locals(exc)]
     with contextlib.suppress(TypeError):  # unpicklable is fine: nothing leaks that way
         texts.append(pickle.dumps(exc).decode("latin-1"))
     return texts
+
+
+def with_locals(exc: BaseException) -> str:
+    """The traceback with the locals of every frame but the tests' own (which hold the
+    needles themselves)."""
+    rendered = traceback.TracebackException.from_exception(exc, capture_locals=True)
+    seen, chain = 0, [rendered]
+    while chain:
+        part = chain.pop()
+        for frame in part.stack:
+            if "/tests/" in frame.filename:
+                frame.locals = None
+            else:
+                seen += bool(frame.locals)
+        chain += [c for c in (part.__cause__, part.__context__) if c is not None]
+    assert seen, "no raadata frame with locals: the check would be empty"
+    return "".join(rendered.format())
 
 
 def assert_clean(texts: Iterable[str], forbidden: Iterable[str]) -> None:

@@ -287,9 +287,8 @@ def test_loopback_http_without_global_switch(mocked: responses.RequestsMock) -> 
 
 
 def test_non_loopback_http_refused() -> None:
-    tokens = TokenProvider(CLIENT_ID, SECRET, "http://auth.example/token", retry=FAST)
     with pytest.raises(ConfigurationError, match="https"):
-        tokens.token()
+        TokenProvider(CLIENT_ID, SECRET, "http://auth.example/token", retry=FAST)
 
 
 def test_repr_and_pickle(settings: Settings, mocked: responses.RequestsMock) -> None:
