@@ -20,14 +20,17 @@ settings and optionally ``client_secret_file``; a ``client_secret`` there is ref
 from __future__ import annotations
 
 import hmac
+import os
 import re
+import stat
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from raadata._errors import ConfigurationError
+from raadata._errors import ConfigurationError, InsecureFileWarning
 from raadata._redaction import remember_secret
 from raadata._urls import checked_url
 
@@ -254,6 +257,7 @@ def _load_profile(env: Mapping[str, str], name: str | None) -> tuple[str | None,
                 "(set RAADATA_CONFIG to its path)"
             )
         return None, {}
+    check_private(path, "the profile file", env)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -287,7 +291,24 @@ def _load_profile(env: Mapping[str, str], name: str | None) -> tuple[str | None,
     return key, dict(section)
 
 
-def _read_secret_file(path: str, origin: str) -> Secret:
+def check_private(path: Path, what: str, env: Mapping[str, str]) -> None:
+    """Warn (:class:`~raadata.InsecureFileWarning`) if ``path`` may be read by group or
+    others, as ssh does for keys; refuse instead if ``RAADATA_STRICT_PERMISSIONS=1``."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # reading it will say what is wrong
+    if os.name != "posix" or not mode & 0o077:
+        return
+    message = (f"{what} {path} can be read by others (mode {stat.S_IMODE(mode):o}): "
+               f"run `chmod 600 {path}`")
+    if env.get("RAADATA_STRICT_PERMISSIONS", "").strip().lower() in ("1", "true", "yes"):
+        raise ConfigurationError(message + " (refused: RAADATA_STRICT_PERMISSIONS is set)")
+    warnings.warn(message, InsecureFileWarning, stacklevel=4)
+
+
+def _read_secret_file(path: str, origin: str, env: Mapping[str, str]) -> Secret:
+    check_private(Path(path).expanduser(), f"the client secret file named by {origin}", env)
     try:
         text = Path(path).expanduser().read_text(encoding="utf-8").strip()
     except OSError as exc:
@@ -312,7 +333,7 @@ def _secret(
             raise TypeError(f"client_secret must be a str, not {type(explicit).__name__}")
         return Secret(explicit)
     if given.get("client_secret_file"):
-        return _read_secret_file(str(given["client_secret_file"]), "--client-secret-file")
+        return _read_secret_file(str(given["client_secret_file"]), "--client-secret-file", env)
     value, path = env.get("RAADATA_CLIENT_SECRET"), env.get("RAADATA_CLIENT_SECRET_FILE")
     if value and path:
         raise ConfigurationError(
@@ -321,10 +342,11 @@ def _secret(
     if value:
         return Secret(value)
     if path:
-        return _read_secret_file(path, "RAADATA_CLIENT_SECRET_FILE")
+        return _read_secret_file(path, "RAADATA_CLIENT_SECRET_FILE", env)
     if profile.get("client_secret_file"):
         return _read_secret_file(
-            str(profile["client_secret_file"]), f"client_secret_file in [profile.{profile_name}]"
+            str(profile["client_secret_file"]), f"client_secret_file in [profile.{profile_name}]",
+            env,
         )
     return Secret("")
 

@@ -40,6 +40,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ExportConflictError",
+    "InsecureFileWarning",
     "NotAcceptableError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -73,6 +74,11 @@ class RaadataError(Exception):
 
 class ScopeWarning(UserWarning):
     """Some series were left out because the token's scopes do not cover them."""
+
+
+class InsecureFileWarning(UserWarning):
+    """A secret or profile file may be read by group or others (``chmod 600`` it); set
+    ``RAADATA_STRICT_PERMISSIONS=1`` to refuse such files instead."""
 
 
 class ConfigurationError(RaadataError, ValueError):

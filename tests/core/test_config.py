@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import warnings
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,9 @@ from raadata._config import (
     DEFAULT_TOKEN_URL,
     Secret,
     Settings,
-
     settings_from,
 )
-from raadata._errors import ConfigurationError
+from raadata._errors import ConfigurationError, InsecureFileWarning
 
 BASE = {"RAADATA_CLIENT_ID": "cid", "RAADATA_CLIENT_SECRET": "s3cret-xyz",
         "RAADATA_ENVIRONMENT": "prod"}
@@ -228,3 +228,24 @@ def test_retry_policy_waits() -> None:
     assert policy.should_stop(2, 9.5, 1)
     with pytest.raises(ValueError, match="max_attempts"):
         RetryPolicy(max_attempts=0)
+
+
+@pytest.mark.parametrize("where", ["secret", "profile"])
+def test_files_readable_by_others_warn_or_are_refused(tmp_path: Path, where: str) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret-from-file\n")
+    profile = tmp_path / "config.toml"
+    profile.write_text(f'[profile.default]\nclient_id = "cid"\nenvironment = "e"\n'
+                       f'client_secret_file = "{secret}"\n')
+    secret.chmod(0o600)
+    profile.chmod(0o600)
+    env = {"RAADATA_CONFIG": str(profile)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert settings_from(env).client_secret.reveal() == "s3cret-from-file"
+    loose = secret if where == "secret" else profile
+    loose.chmod(0o644)
+    with pytest.warns(InsecureFileWarning, match=rf"{loose}.*mode 644.*chmod 600"):
+        settings_from(env)
+    with pytest.raises(ConfigurationError, match="RAADATA_STRICT_PERMISSIONS"):
+        settings_from({**env, "RAADATA_STRICT_PERMISSIONS": "1"})

@@ -119,7 +119,7 @@ def test_the_listener_does_see_a_sound_url(listener: tuple[int, list[bytes]]) ->
 
 def test_an_upper_case_scheme_works_end_to_end() -> None:
     with serve() as sandbox:
-        scheme, rest = sandbox.token_url.split("://", 1)
+        _scheme, rest = sandbox.token_url.split("://", 1)
         with sandbox.client(token_url="HTTP://" + rest, progress=False) as client:
             assert client.settings.token_url == sandbox.token_url
             assert client.whoami().client_id == sandbox.client_id
