@@ -1,5 +1,7 @@
 import importlib
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,7 +39,14 @@ def test_core_names_are_public() -> None:
                  "NotFoundError", "NotAcceptableError", "ResponseTooLargeError",
                  "RateLimitedError", "ServerError"):
         assert name in raadata.__all__
-        assert issubclass(getattr(raadata, name), object)
+        assert isinstance(getattr(raadata, name), type)
     assert issubclass(raadata.ConfigurationError, ValueError)
     assert all(issubclass(getattr(raadata, n), raadata.RaadataError)
                for n in raadata.__all__ if n.endswith("Error"))
+
+
+def test_import_is_cheap_and_the_heavy_names_load_on_use() -> None:
+    code = ("import sys, raadata; heavy = {'pandas', 'pyarrow'} & set(sys.modules); "
+            "print(sorted(heavy)); raadata.Client; print('pandas' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["[]", "True"]

@@ -11,12 +11,11 @@ under ``sb.base_url`` (``{api_url}/{environment}``), with a deterministic synthe
 (``sb.fleet``; see ``raadata.sandbox.fleet``), built-in clients with different scopes
 (``sb.clients``), faults that tests switch on (``sb.faults``) and request counters
 (``sb.stats``). From a shell: ``raadata sandbox``; in pytest: the ``raadata_sandbox``
-fixture. The client code never imports this package.
+fixture of the opt-in plugin ``raadata.testing``. The client code never imports this package.
 
 Modules: ``clock`` (instants), ``fleet`` (series and their data), ``tokens`` (clients, JWTs),
 ``query`` (selectors, time ranges), ``data`` (Arrow tables), ``encode`` (bodies), ``faults``
-(faults and counters), ``api`` (HTTP semantics), ``server`` (HTTP plumbing), ``cli``,
-``pytest_plugin``.
+(faults and counters), ``api`` (HTTP semantics), ``server`` (HTTP plumbing), ``cli``.
 """
 
 from __future__ import annotations

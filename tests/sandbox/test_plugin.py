@@ -1,7 +1,8 @@
-"""The pytest plugin's fixtures, as users get them (registered through the pytest11 entry point)."""
+"""The pytest plugin raadata.testing: its fixtures, and that it loads only when asked for."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -24,11 +25,45 @@ def test_function_fixture_takes_options_from_the_marker(raadata_sandbox: Sandbox
     assert raadata_sandbox.token_ttl == 60
 
 
-def test_session_fixture_is_shared(raadata_sandbox_session: Sandbox,
-                                   raadata_sandbox: Sandbox) -> None:
-    assert raadata_sandbox_session.port != raadata_sandbox.port
-    with requests.post(raadata_sandbox_session.token_url,
-                       auth=(raadata_sandbox_session.client_id,
-                             raadata_sandbox_session.client_secret),
-                       data={"grant_type": "client_credentials"}, timeout=10) as r:
-        assert r.status_code == 200
+INNER = """
+import sys
+
+def test_one(raadata_sandbox_session):
+    print("PORT", raadata_sandbox_session.port)
+
+def test_two(raadata_sandbox_session, raadata_sandbox):
+    assert raadata_sandbox.port != raadata_sandbox_session.port
+    print("PORT", raadata_sandbox_session.port)
+"""
+
+
+def test_session_fixture_is_one_sandbox_for_the_session(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest('pytest_plugins = ["raadata.testing"]')
+    pytester.makepyfile(INNER)
+    result = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    ports = re.findall(r"PORT (\d+)", result.stdout.str())
+    assert len(ports) == 2
+    assert ports[0] == ports[1]
+
+
+def test_opt_in_from_the_command_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(INNER)
+    result = pytester.runpytest_subprocess("-p", "raadata.testing", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+def test_nothing_is_loaded_without_opting_in(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+import sys
+
+def test_raadata_is_not_imported():
+    assert not [name for name in sys.modules if name.split(".")[0] == "raadata"]
+    assert "pyarrow" not in sys.modules and "pandas" not in sys.modules
+
+def test_no_fixture(raadata_sandbox):
+    pass
+""")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'raadata_sandbox' not found*"])

@@ -1,4 +1,10 @@
-"""pytest plugin: fixtures that give a test a running sandbox (installed with raadata).
+"""pytest plugin: fixtures that give a test a running sandbox. Opt in to it::
+
+    pytest -p raadata.testing              # on the command line, or in a conftest.py:
+    pytest_plugins = ["raadata.testing"]
+
+It is not registered as an entry point, so pytest runs of projects that merely have raadata
+installed load nothing of it.
 
 - ``raadata_sandbox``: a fresh sandbox per test (fast to start: a few milliseconds).
   Options for ``raadata.sandbox.serve`` come from the marker of the same name::
