@@ -38,6 +38,7 @@ __all__ = [
     "ApiError",
     "AuthenticationError",
     "BadRequestError",
+    "CacheError",
     "ConfigurationError",
     "ExportConflictError",
     "InsecureFileWarning",
@@ -88,6 +89,10 @@ class ConfigurationError(RaadataError, ValueError):
 class ExportConflictError(RaadataError, ValueError):
     """The output directory holds something else (files raadata did not write, a different
     export, an unreadable sidecar) or another writer holds it; the message says how to go on."""
+
+
+class CacheError(RaadataError):
+    """A file of the local cache could not be read (clear it: ``raadata cache clear``)."""
 
 
 class StorageError(RaadataError):
