@@ -17,6 +17,7 @@ from typing import Any, NoReturn, Unpack
 import pandas as pd
 
 from raadata._auth import Identity
+from raadata._cached import ClientCache, open_cache
 from raadata._config import Secret, Settings, settings_from
 from raadata._export import (
     PARTITION_KEYS,
@@ -79,6 +80,7 @@ class Client:
     transport: Transport
     max_workers: int
     last_report: PullReport | None
+    cache: ClientCache | None
     """The report of the latest pull (requests, retries, rows per series, elapsed)."""
 
     def __init__(
@@ -95,13 +97,14 @@ class Client:
         max_workers: int = 8,
         progress: bool | None = None,
         profile: str | None = None,
+        cache: bool | str | os.PathLike[str] | None = None,
     ) -> None:
         settings = settings_from(
             os.environ, client_id=client_id, client_secret=client_secret,
             environment=environment, api_url=api_url, token_url=token_url,
             api_version=api_version, timeout=timeout, deadline=deadline, profile=profile,
         )
-        self._setup(settings, max_workers, progress)
+        self._setup(settings, max_workers, progress, cache, os.environ)
 
     @classmethod
     def from_env(
@@ -111,6 +114,7 @@ class Client:
         *,
         max_workers: int = 8,
         progress: bool | None = None,
+        cache: bool | str | os.PathLike[str] | None = None,
         **overrides: Any,
     ) -> Client:
         """A client configured from ``env`` (default ``os.environ``) and the profile file.
@@ -119,26 +123,48 @@ class Client:
         ``client_secret``, ``environment``, ``api_url``, ``token_url``, ``api_version``,
         ``timeout``).
         """
-        settings = settings_from(os.environ if env is None else env, profile=profile, **overrides)
-        return cls.from_settings(settings, max_workers=max_workers, progress=progress)
+        env = os.environ if env is None else env
+        settings = settings_from(env, profile=profile, **overrides)
+        client = cls.__new__(cls)
+        client._setup(settings, max_workers, progress, cache, env)
+        return client
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, max_workers: int = 8, progress: bool | None = None
+        cls,
+        settings: Settings,
+        *,
+        max_workers: int = 8,
+        progress: bool | None = None,
+        cache: bool | str | os.PathLike[str] | None = False,
     ) -> Client:
         """A client for ready-made :class:`~raadata._config.Settings`."""
         client = cls.__new__(cls)
-        client._setup(settings, max_workers, progress)
+        client._setup(settings, max_workers, progress, cache, os.environ)
         return client
 
-    def _setup(self, settings: Settings, max_workers: int, progress: bool | None) -> None:
+    def _setup(
+        self,
+        settings: Settings,
+        max_workers: int,
+        progress: bool | None,
+        cache: bool | str | os.PathLike[str] | None,
+        env: Mapping[str, str],
+    ) -> None:
         positive_int("max_workers", max_workers)
         self.settings = settings
         self.max_workers = max_workers
+        store = open_cache(cache, env, api_url=settings.api_url,
+                           environment=settings.environment, api_version=settings.api_version)
         # two connections per worker: data requests plus metadata look-ups running beside them
         self.transport = Transport(settings, pool_size=max(16, 2 * max_workers))
         self.last_report = None
-        self._puller = Puller(self.transport, max_workers, progress)
+        self._puller = Puller(self.transport, max_workers, progress, store)
+        self.cache = None if store is None else ClientCache(store, self._uuids)
+        """The local cache (``cache=True``, a folder, or ``RAADATA_CACHE=1``), else None."""
+
+    def _uuids(self, selectors: object) -> list[str]:
+        return [info.uuid for info in self.series(selectors)]  # type: ignore[arg-type]
 
     @property
     def progress(self) -> bool | None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pyarrow as pa
 
+from raadata._cache import SeriesCache
+from raadata._cached import cached_results
 from raadata._decode import MEASUREMENTS_SCHEMA, STATISTICS_SCHEMA
 from raadata._display import html_table
 from raadata._fetch import Result, Route, WireFormats, rows_per_uuid, run
@@ -92,8 +94,15 @@ class Started:
 class Puller:
     """Runs pulls for one client: transport, metadata cache, wire formats and defaults."""
 
-    def __init__(self, transport: Transport, max_workers: int, progress: bool | None) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        max_workers: int,
+        progress: bool | None,
+        cache: SeriesCache | None = None,
+    ) -> None:
         self.transport = transport
+        self.cache = cache
         self.max_workers = max_workers
         self.progress = progress
         self.metadata = MetadataCache()
@@ -121,7 +130,13 @@ class Puller:
         return Started(query, pull, series, units, report, labels, uom)
 
     def run(self, started: Started, units: Sequence[Unit] | None = None) -> Iterator[Result]:
-        """Fetch ``units`` (default: all of the pull's); one result per finished request."""
+        """Fetch ``units`` (default: all of the pull's); one result per finished request.
+
+        With a cache, the pull's own units come from it: only the gaps are fetched, and
+        there is one result per batch of series over the whole range.
+        """
+        if self.cache is not None and units is None:
+            return self._through_cache(started, self.cache)
         query = started.query
         return run(
             self.transport,
@@ -134,6 +149,15 @@ class Puller:
             route=self.route,
             aliases=domain_aliases(started.series),
         )
+
+    def _through_cache(self, started: Started, cache: SeriesCache) -> Iterator[Result]:
+        served = 0
+        for result in cached_results(cache, started.pull, started.units,
+                                     lambda gaps: self.run(started, gaps),
+                                     refresh=started.query.refresh):
+            served += result.table.num_rows
+            yield result
+        started.report.cached = max(0, served - started.report.points)
 
     def table(self, started: Started) -> pa.Table:
         """Every row of the pull in one Arrow table; counts rows per series in the report."""

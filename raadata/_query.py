@@ -50,8 +50,10 @@ class QueryOptions(TypedDict, total=False):
     (``"raise"``, default) or is skipped with a :class:`raadata.ScopeWarning` (``"skip"``).
     ``max_workers``: concurrent requests (default: the client's).
     ``progress``: a progress bar (``None``: when a person is watching). ``target_points``:
-    points aimed at per response. The time range another way than ``start``/``end`` (one
-    family at a time, all UTC): ``since``/``last`` durations, or ``year``/``month``/``day``.
+    points aimed at per response. ``refresh``: with a cache, fetch everything again and
+    store it (default: fetch only what the cache lacks). The time range another way than
+    ``start``/``end`` (one family at a time, all UTC): ``since``/``last`` durations, or
+    ``year``/``month``/``day``.
     """
 
     domain: str | None
@@ -60,6 +62,7 @@ class QueryOptions(TypedDict, total=False):
     max_workers: int | None
     progress: bool | None
     target_points: int
+    refresh: bool
     since: str | timedelta
     last: str | timedelta
     year: int
@@ -96,6 +99,7 @@ class Query:
     max_workers: int | None = None
     progress: bool | None = None
     target_points: int = DEFAULT_TARGET_POINTS
+    refresh: bool = False
 
     @classmethod
     def build(
@@ -118,6 +122,9 @@ class Query:
         max_workers = options.get("max_workers")
         if max_workers is not None:
             positive_int("max_workers", max_workers)
+        refresh = options.get("refresh", False)
+        if not isinstance(refresh, bool):
+            raise TypeError(f"refresh must be True or False, got {refresh!r}")
         parsed = parse_selectors(selectors, options.get("domain"))
         when = {key: options[key] for key in _TIME_KEYS if key in options}  # type: ignore[literal-required]
         time_range = resolve_range(
@@ -132,6 +139,7 @@ class Query:
             progress=options.get("progress"),
             target_points=positive_int("target_points", options.get("target_points",
                                                                      DEFAULT_TARGET_POINTS)),
+            refresh=refresh,
         )
 
 

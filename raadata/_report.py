@@ -15,7 +15,8 @@ class PullReport:
     """Counters of one pull (``Client.last_report``; ``DataFrame.attrs["report"]`` holds
     :meth:`as_dict`, so frames still serialise to Parquet and JSON).
 
-    ``elapsed`` is wall-clock seconds; ``bytes`` counts response bodies as received.
+    ``elapsed`` is wall-clock seconds; ``bytes`` counts response bodies as received;
+    ``points`` were fetched, ``cached`` served from the local cache without a request.
     """
 
     kind: str = "measurements"
@@ -29,6 +30,7 @@ class PullReport:
     unrequested: int = 0
     renamed: int = 0
     points: int = 0
+    cached: int = 0
     bytes: int = 0
     elapsed: float = 0.0
     rows_per_series: dict[str, int] = field(default_factory=dict)
@@ -79,6 +81,7 @@ class PullReport:
             "unrequested": self.unrequested,
             "renamed": self.renamed,
             "points": self.points,
+            "cached": self.cached,
             "bytes": self.bytes,
             "elapsed": round(self.elapsed, 6),
             "rows_per_series": dict(self.rows_per_series),
@@ -100,6 +103,8 @@ class PullReport:
                 f"rows dropped: {self.outside_window} outside the requested window, "
                 f"{self.unrequested} of series not asked for; {self.renamed} ids mapped to UUIDs"
             )
+        if self.cached:
+            lines.append(f"from the local cache: {self.cached:,} points (not fetched again)")
         if set(self.endpoints) - {"POST query"}:
             lines.append(f"endpoints: {dict(self.endpoints)}")
         lines += [f"  {name}: {rows:,}" for name, rows in sorted(self.rows_per_series.items())]
@@ -121,6 +126,7 @@ class PullReport:
             ("splits", self.splits),
             ("duplicates dropped", self.duplicates),
             ("received", f"{self.bytes / 1e6:,.1f} MB"),
+            ("from the local cache", f"{self.cached:,} points"),
         ]
         rows += [(f"  {name}", f"{count:,}") for name, count in
                  sorted(self.rows_per_series.items())[:20]]
