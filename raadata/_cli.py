@@ -1,4 +1,5 @@
-"""The ``raadata`` command line: demo, sandbox, whoami, metadata, get, stats, export.
+"""The ``raadata`` command line: demo, sandbox, whoami, metadata, get, latest, stats, export,
+cache.
 
 Configuration is the library's: flags first, then ``RAADATA_*`` environment variables,
 then the profile file. The secret never travels as a plain flag (process lists show
@@ -82,6 +83,9 @@ def interrupted(command: str | None) -> NoReturn:
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bars (default: on a terminal)."
 )
+@click.option("--cache/--no-cache", default=None,
+              help="Keep fetched data in the local cache and fetch only what it lacks "
+                   "(default: RAADATA_CACHE; folder RAADATA_CACHE_DIR).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.pass_context
 def main(ctx: click.Context, /, **options: Any) -> None:
@@ -94,7 +98,7 @@ def main(ctx: click.Context, /, **options: Any) -> None:
     ctx.obj = options
 
 
-def make_client(ctx: click.Context) -> Any:
+def make_client(ctx: click.Context, cache: bool | None = None) -> Any:
     """A Client from the group's flags, the environment and the profile."""
     from raadata._client import Client
 
@@ -112,6 +116,7 @@ def make_client(ctx: click.Context) -> Any:
         profile=options.get("profile"),
         max_workers=options.get("workers", 8),
         progress=options.get("progress"),
+        cache=cache if cache is not None else options.get("cache"),
         **overrides,
     )
 
@@ -519,6 +524,70 @@ def demo(out: str, hours: int) -> None:
     from raadata._demo import run_demo
 
     run_demo(Path(out), hours=hours, echo=click.echo)
+
+
+@main.group()
+def cache() -> None:
+    """The local cache of fetched data (see --cache): what it holds, and cleaning it up.
+
+    \b
+    Example:
+      raadata cache info
+    """
+
+
+@cache.command("info")
+@click.pass_context
+def cache_info(ctx: click.Context) -> None:
+    """Where the cache is and what it holds.
+
+    \b
+    Example:
+      raadata cache info
+    """
+    with make_client(ctx, cache=True) as client:
+        info = client.cache.info()
+        click.echo(f"folder:     {client.cache.path}")
+        click.echo(f"size:       {info.bytes:,} bytes")
+        click.echo(f"series:     {info.series}, in {info.intervals} stored intervals")
+        if info.oldest_us is not None and info.newest_us is not None:
+            oldest = pd.Timestamp(info.oldest_us, unit="us", tz="UTC")
+            newest = pd.Timestamp(info.newest_us, unit="us", tz="UTC")
+            click.echo(f"covers:     {oldest} to {newest} (UTC)")
+
+
+@cache.command("prune")
+@click.option("--max-bytes", type=click.IntRange(0), help="Keep at most this many bytes.")
+@click.option("--older-than", help="Drop data fetched longer ago than this, e.g. 30days.")
+@click.pass_context
+def cache_prune(ctx: click.Context, max_bytes: int | None, older_than: str | None) -> None:
+    """Delete the oldest data until the cache fits, and leftovers of crashed writes.
+
+    \b
+    Example:
+      raadata cache prune --max-bytes 2000000000 --older-than 90days
+    """
+    from raadata._timerange import parse_duration
+
+    age = parse_duration(older_than, name="--older-than").total_seconds() if older_than else None
+    with make_client(ctx, cache=True) as client:
+        freed = client.cache.prune(max_bytes=max_bytes, older_than=age)
+        click.echo(f"freed {freed:,} bytes; {client.cache.info().bytes:,} bytes left")
+
+
+@cache.command("clear")
+@click.pass_context
+def cache_clear(ctx: click.Context) -> None:
+    """Delete everything cached for the configured API, environment and API version.
+
+    \b
+    Example:
+      raadata cache clear
+    """
+    with make_client(ctx, cache=True) as client:
+        freed = client.cache.info().bytes
+        client.cache.clear()
+        click.echo(f"cleared {client.cache.path} ({freed:,} bytes)")
 
 
 from raadata.sandbox.cli import sandbox_command  # noqa: E402  (kept apart from the client code)

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 POWER = "raalabs/IMO1000001/ME ShaftPower"
 START, END = "2025-01-01T00:00", "2025-01-01T00:10"
 RANGE = ["--start", START, "--end", END]
-COMMANDS = ("demo", "sandbox", "whoami", "metadata", "get", "latest", "stats", "export")
+COMMANDS = ("demo", "sandbox", "whoami", "metadata", "get", "latest", "stats", "export", "cache")
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}")
 SCRIPT = Path(sys.executable).parent / "raadata"
 """The console script installed next to the interpreter running the tests (the venv's)."""
