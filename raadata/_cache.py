@@ -36,6 +36,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -88,6 +89,20 @@ class CacheInfo:
     intervals: int
     oldest_us: int | None
     newest_us: int | None
+
+
+def _grouped_by_series(table: pa.Table) -> pa.Table:
+    """Rows grouped by ``id`` (the groups in any order), rising in time within each: what
+    the block index of a data file needs. Sorts on integer codes, not on the strings."""
+    if table.num_rows == 0:
+        return table
+    ids = table["id"]
+    ids = ids.cast(pa.string()) if pa.types.is_dictionary(ids.type) else ids
+    codes = pc.dictionary_encode(ids).combine_chunks().indices.to_numpy(zero_copy_only=False)
+    stamps = pc.cast(table["timestamp"], pa.int64()).to_numpy()
+    order = np.lexsort((stamps, codes))
+    table = table.set_column(table.schema.get_field_index("id"), "id", ids)
+    return table.take(pa.array(order))
 
 
 def _check_range(start: int, end: int) -> None:
@@ -226,7 +241,7 @@ class SeriesCache:
             pc.and_(pc.greater_equal(ts, start), pc.less(ts, end)),
             pc.is_in(table["id"], value_set=pa.array(list(uuids), pa.string())),
         )
-        table = table.filter(keep).sort_by([("id", "ascending"), ("timestamp", "ascending")])
+        table = _grouped_by_series(table.filter(keep))
         file_name = None
         if table.num_rows:
             file_name = write_durably(table, self.data)
@@ -264,27 +279,38 @@ class SeriesCache:
     def read(self, uuids: Sequence[str], kind: str, start: int, end: int) -> pa.Table:
         """Cached rows in [start, end) for ``uuids``, sorted by series then time.
 
-        Where stored intervals overlap, the newest fetch wins; no duplicates.
+        Where stored intervals overlap, the newest fetch wins; no duplicates. ``id`` is
+        dictionary-encoded over ``uuids`` (no string is made per row).
         """
         _check_range(start, end)
+        order = list(dict.fromkeys(uuids))
+        dictionary = pa.array(order, pa.string())
+        position = {uuid: k for k, uuid in enumerate(order)}
         for attempt in range(3):
-            plan = self._plan(uuids, kind, start, end)
+            plan = self._plan(order, kind, start, end)
             try:
                 slices = [x for name, pieces in plan.items()
-                          for x in read_slices(pq.read_table(self.data / name), pieces)]
+                          for x in read_slices(pq.read_table(self.data / name,
+                                                             read_dictionary=["id"]), pieces)]
                 break
             except FileNotFoundError:  # pruned or invalidated by another process: re-plan
                 if attempt == 2:
                     raise CacheError(f"cache files keep vanishing under {self.path}") from None
             except (OSError, pa.ArrowException) as exc:
                 raise CacheError(f"unreadable cache file in {self.data}: {exc}") from exc
+        id_type = pa.dictionary(pa.int32(), pa.string())
         if not slices:
             schema = pa.schema([("timestamp", pa.timestamp("us", tz="UTC")),
-                                ("id", pa.string()), ("value", pa.float64())])
+                                ("id", id_type), ("value", pa.float64())])
             return schema.empty_table()
         # pieces of one series are disjoint in time, so ordering them needs no row sort
-        slices.sort(key=lambda x: (x[0], x[1]))
-        return pa.concat_tables([x[2] for x in slices], promote_options="default")
+        slices.sort(key=lambda x: (position[x[0]], x[1]))
+        tables = []
+        for uuid, _, piece in slices:
+            codes = pa.array(np.full(piece.num_rows, position[uuid], np.int32))
+            ids = pa.DictionaryArray.from_arrays(codes, dictionary)
+            tables.append(piece.set_column(piece.schema.get_field_index("id"), "id", ids))
+        return pa.concat_tables(tables, promote_options="default")
 
     # -- maintenance ------------------------------------------------------------------
 

@@ -95,7 +95,9 @@ def cached_results(
     now_us: int | None = None,
 ) -> Iterator[Result]:
     """One result per unit (a batch over the whole range), its rows from the cache after
-    the gaps were fetched through ``engine`` and stored. ``refresh``: fetch everything."""
+    the gaps were fetched through ``engine`` and stored. ``refresh``: fetch everything.
+
+    The results' ``id`` column is dictionary-encoded (the frames take either kind)."""
     kind = cache_kind(pull)
     now = time.time_ns() // 1000 if now_us is None else now_us
     schema = MEASUREMENTS_SCHEMA if pull.kind == "measurements" else STATISTICS_SCHEMA
@@ -109,9 +111,12 @@ def cached_results(
                 tables = [t for t in pending.pop(result.task.unit) if t.num_rows]
                 rows = pa.concat_tables(tables) if tables else schema.empty_table()
                 cache.put(done.uuids, kind, _us(done.start), _us(done.end), rows, fetched_at=now)
+    encoded = schema.set(schema.get_field_index("id"),
+                         pa.field("id", pa.dictionary(pa.int32(), pa.string())))
     for index, unit in enumerate(units):
         table = cache.read(unit.uuids, kind, _us(unit.start), _us(unit.end))
-        table = table.select(schema.names).cast(schema) if table.num_rows else schema.empty_table()
+        table = table.select(encoded.names).cast(encoded) if table.num_rows else (
+            encoded.empty_table())
         yield Result(Task(unit.uuids, unit.start, unit.end, index, table.num_rows), table, True)
 
 

@@ -124,8 +124,7 @@ def _labelled_frame(
     """
     codes, dictionaries = {}, {}
     for name in ("id", *then_by):
-        dictionaries[name] = pc.unique(table[name])
-        codes[name] = _numpy(pc.index_in(table[name], value_set=dictionaries[name]))
+        dictionaries[name], codes[name] = _dictionary_and_codes(table[name])
     uuids = dictionaries["id"].to_pylist()
     dictionaries["series"] = pa.array([labels.get(uuid, uuid) for uuid in uuids], pa.string())
     codes["series"] = codes["id"]
@@ -147,6 +146,38 @@ def _labelled_frame(
     frame: pd.DataFrame = pa.table({name: arrays[name] for name in columns}).to_pandas()
     frame.attrs["units"] = {labels.get(key, key): unit for key, unit in (uom or {}).items()}
     return frame
+
+
+def _dictionary_and_codes(
+    column: pa.ChunkedArray,
+) -> tuple[pa.Array, np.ndarray[Any, np.dtype[np.int32]]]:
+    """The distinct values of a text column in order of first appearance, and each row's
+    position among them. A dictionary-encoded column is read through its indices, without
+    hashing a string per row."""
+    if not pa.types.is_dictionary(column.type):
+        unique = pc.unique(column)
+        return unique, _numpy(pc.index_in(column, value_set=unique))
+    values = pc.unique(pa.concat_arrays([chunk.dictionary for chunk in column.chunks]))
+    codes = id_codes(column, values)
+    runs = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else codes
+    seen = pd.unique(codes[runs])  # first appearance, over runs only
+    remap = np.zeros(len(values), np.int32)
+    remap[seen] = np.arange(len(seen), dtype=np.int32)
+    return values.take(pa.array(seen)), remap[codes]
+
+
+def id_codes(column: pa.ChunkedArray, value_set: pa.Array) -> np.ndarray[Any, np.dtype[np.int32]]:
+    """Each row's position in ``value_set`` (-1 if absent); for a dictionary-encoded column,
+    only its dictionaries are looked up."""
+    if not pa.types.is_dictionary(column.type):
+        found = pc.index_in(column, value_set=value_set).fill_null(-1)
+        return np.asarray(found.to_numpy(zero_copy_only=False), np.int32)
+    parts = []
+    for chunk in column.chunks:
+        lookup = pc.index_in(chunk.dictionary, value_set=value_set).fill_null(-1)
+        table = np.asarray(lookup.to_numpy(zero_copy_only=False), np.int32)
+        parts.append(table[chunk.indices.to_numpy(zero_copy_only=False)])
+    return np.concatenate(parts) if parts else np.zeros(0, np.int32)
 
 
 def _numpy(array: pa.Array | pa.ChunkedArray) -> np.ndarray[Any, Any]:
@@ -272,7 +303,7 @@ def _table_points(
     table: pa.Table, uuids: pa.Array
 ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.intp]], Any]:
     """A measurements table as numpy: µs stamps, positions of ids in ``uuids``, values."""
-    codes = pc.index_in(table["id"], value_set=uuids).to_numpy(zero_copy_only=False)
+    codes = id_codes(table["id"], uuids)
     stamps = table["timestamp"].cast(pa.int64()).to_numpy()
     return stamps, codes.astype(np.intp), table["value"].to_numpy()
 
