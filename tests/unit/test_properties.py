@@ -25,8 +25,9 @@ aligns = st.sampled_from([pd.Timedelta(seconds=s) for s in (1, 60, 600, 3600, 86
 uuids = st.uuids().map(str)
 
 
-@given(start=instants, length_us=st.integers(1, 40 * 86_400 * 10**6), align=aligns,
-       target=st.integers(1, 5_000_000), rate=st.floats(1e-3, 1e4), series=st.integers(1, 100))
+@given(start=instants, length_us=st.integers(1, 10 * 86_400 * 10**6), align=aligns,
+       target=st.integers(10_000, 5_000_000), rate=st.floats(1e-3, 10.0),
+       series=st.integers(1, 100))
 def test_windows_tile_a_unit_on_the_grid(
     start: pd.Timestamp, length_us: int, align: pd.Timedelta, target: int, rate: float,
     series: int,
@@ -39,7 +40,7 @@ def test_windows_tile_a_unit_on_the_grid(
         assert task.start == position < task.end <= end  # no gap, no overlap, inside
         assert task.end == end or task.end == task.end.floor(align)  # cuts on the grid
         position, tasks = task.end, tasks + 1
-        assert tasks < 200_000
+        assert tasks <= (end - start) // align + 2  # every window is at least one grid step
     assert position == end
     assert cursor.done
 
