@@ -1,0 +1,133 @@
+"""raadata.dask on a real ``distributed.LocalCluster`` (worker processes) and the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import cloudpickle
+import dask
+import pandas as pd
+import pytest
+from distributed import Client as DaskClient
+from distributed import LocalCluster
+
+import raadata.dask
+from raadata import Client
+from raadata.sandbox import Sandbox, serve
+
+SELECTORS = ["raalabs/IMO1000001/ME ShaftPower", "raalabs/IMO1000002/*"]
+RANGE = ("2025-01-01", "2025-01-02T05:00")
+ENV_NAMES = ("RAADATA_CLIENT_ID", "RAADATA_CLIENT_SECRET", "RAADATA_ENVIRONMENT",
+             "RAADATA_API_URL", "RAADATA_TOKEN_URL")
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with serve() as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def cluster(sandbox: Sandbox) -> Iterator[DaskClient]:
+    """Two worker processes whose environment holds the credentials (as a real cluster's)."""
+    env = dict(zip(ENV_NAMES, (sandbox.client_id, sandbox.client_secret, sandbox.environment,
+                               sandbox.api_url, sandbox.token_url), strict=True))
+    with LocalCluster(n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None,
+                      env=env) as local, DaskClient(local) as client:
+        yield client
+
+
+@pytest.fixture
+def driver(sandbox: Sandbox) -> Iterator[Client]:
+    with sandbox.client(progress=False) as client:
+        yield client
+
+
+def by_series(frame: pd.DataFrame, columns: list[str], keys: list[str]) -> pd.DataFrame:
+    flat = frame.reset_index()[columns]
+    return flat.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("freq", ["6h", "1D"])
+def test_measurements_equal_the_single_process_pull(
+    cluster: DaskClient, driver: Client, freq: str
+) -> None:
+    expected = driver.measurements(SELECTORS, *RANGE, shape="long")
+    with dask.config.set({"dataframe.convert-string": False}):
+        lazy = raadata.dask.read_measurements(SELECTORS, *RANGE, partition_freq=freq,
+                                               client=driver)
+        got = lazy.compute()
+    assert lazy.known_divisions
+    pd.testing.assert_frame_equal(
+        by_series(got, list(expected.columns), ["series", "timestamp"]), expected)
+    assert got.index.is_monotonic_increasing  # time-major partitions, each ordered by time
+
+
+def test_statistics_equal_and_default_strings_hold_the_same_values(
+    cluster: DaskClient, driver: Client
+) -> None:
+    expected = driver.statistics(SELECTORS, "2025-01-01", "2025-01-04", shape="long",
+                                 aggregations="avg,max", window="1h")
+    lazy = raadata.dask.read_statistics(SELECTORS, "2025-01-01", "2025-01-04",
+                                        aggregations="avg,max", window="1h", client=driver)
+    got = by_series(lazy.compute(), list(expected.columns), ["series", "aggregation", "timestamp"])
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)  # dask's own strings
+
+
+def test_building_the_graph_fetches_no_data_and_loc_prunes(
+    sandbox: Sandbox, cluster: DaskClient, driver: Client
+) -> None:
+    before = sandbox.stats.requests["measurements"]
+    lazy = raadata.dask.read_measurements(SELECTORS, "2025-01-01", "2025-01-08",
+                                          partition_freq="1D", client=driver)
+    assert sandbox.stats.requests["measurements"] == before
+    assert lazy.npartitions == 7
+    assert lazy.divisions[1] == pd.Timestamp("2025-01-02", tz="UTC")
+    one_day = lazy.loc["2025-01-03T06:00":"2025-01-03T07:00"]
+    assert one_day.npartitions == 1
+    rows = one_day.compute()
+    assert rows.index.min() >= pd.Timestamp("2025-01-03T06:00", tz="UTC")
+    assert sandbox.stats.requests["measurements"] - before <= 2  # that day's windows only
+
+
+def test_no_credential_is_in_the_graph(sandbox: Sandbox, driver: Client) -> None:
+    lazy = raadata.dask.read_measurements(SELECTORS, *RANGE, client=driver)
+    token = driver.access_token()
+    graph = dict(lazy.__dask_graph__())
+    blobs = [cloudpickle.dumps(graph), *(cloudpickle.dumps(task) for task in graph.values())]
+    for needle in (sandbox.client_secret, token, token.split(".")[1]):
+        assert all(needle.encode() not in blob for blob in blobs)
+
+
+def test_cold_compute_fetches_a_token_per_worker_at_most(
+    sandbox: Sandbox, cluster: DaskClient, driver: Client
+) -> None:
+    cluster.restart()  # fresh worker processes: no client, no token yet
+    before = sandbox.stats.tokens_issued
+    raadata.dask.read_measurements(SELECTORS, *RANGE, partition_freq="3h",
+                                   client=driver).compute()
+    assert sandbox.stats.tokens_issued - before <= 2 + 1  # two workers, plus the driver
+
+
+def test_a_429_storm_completes(sandbox: Sandbox, cluster: DaskClient, driver: Client) -> None:
+    expected = driver.measurements(SELECTORS, *RANGE, shape="long")
+    sandbox.faults.rate_limit_every = 2
+    sandbox.faults.retry_after = 0
+    try:
+        with dask.config.set({"dataframe.convert-string": False}):
+            got = raadata.dask.read_measurements(SELECTORS, *RANGE, partition_freq="2h",
+                                                 client=driver).compute()
+    finally:
+        sandbox.faults.reset()
+    pd.testing.assert_frame_equal(
+        by_series(got, list(expected.columns), ["series", "timestamp"]), expected)
+
+
+def test_bad_arguments_fail_before_any_request(sandbox: Sandbox, driver: Client) -> None:
+    before = sum(sandbox.stats.requests.values())
+    with pytest.raises(ValueError, match="multiple of window"):
+        raadata.dask.read_statistics(SELECTORS, *RANGE, window="7min", partition_freq="1h",
+                                     client=driver)
+    with pytest.raises(ValueError, match="half-open"):
+        raadata.dask.read_measurements(SELECTORS, "2025-01-02", "2025-01-01", client=driver)
+    assert sum(sandbox.stats.requests.values()) == before
