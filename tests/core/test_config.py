@@ -209,27 +209,6 @@ def test_settings_direct_construction_wraps_secret() -> None:
         Settings(client_id="c", client_secret=Secret(""), environment="e")
 
 
-def test_retry_policy_waits() -> None:
-    import random
-
-    from raadata._retry import RetryPolicy
-
-    policy = RetryPolicy(backoff_initial=0.5, backoff_max=4.0, max_attempts=6, max_total_wait=10)
-    rng = random.Random(1)
-    for attempt, base in [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (5, 4.0)]:
-        waits = [policy.wait(attempt, rng=rng) for _ in range(50)]
-        assert all(base / 2 <= w <= base for w in waits)
-        assert len(set(waits)) > 1  # jittered
-    assert 2.0 <= policy.wait(1, retry_after=2.0, rng=rng) <= 2.2
-    assert policy.wait(1, retry_after=0.0, rng=rng) == 0.0
-    assert 30 <= policy.wait(1, retry_after=30.0, rng=rng) <= 31
-    assert policy.should_stop(6, 0, 0)
-    assert not policy.should_stop(5, 0, 1)
-    assert policy.should_stop(2, 9.5, 1)
-    with pytest.raises(ValueError, match="max_attempts"):
-        RetryPolicy(max_attempts=0)
-
-
 @pytest.mark.parametrize("where", ["secret", "profile"])
 def test_files_readable_by_others_warn_or_are_refused(tmp_path: Path, where: str) -> None:
     secret = tmp_path / "secret"
