@@ -105,7 +105,8 @@ class _lease:
             get_worker()
         except (ImportError, ValueError):
             return
-        self.semaphore = Semaphore(max_leases=max_leases, name=SEMAPHORE)  # type: ignore[no-untyped-call]
+        name = f"{SEMAPHORE}-{max_leases}"  # pulls with the same cap share one semaphore
+        self.semaphore = Semaphore(max_leases=max_leases, name=name)  # type: ignore[no-untyped-call]
 
     def __enter__(self) -> None:
         if self.semaphore is not None:

@@ -155,7 +155,11 @@ class Api:
                 if segments[0] != self.environment:
                     raise HttpError(404, f"unknown environment {segments[0]!r}")
                 endpoint = segments[1]
-                response = self._api(request, endpoint, segments[2:], query)
+                if endpoint in ("measurements", "statistics"):
+                    with self.stats.answering():
+                        response = self._api(request, endpoint, segments[2:], query)
+                else:
+                    response = self._api(request, endpoint, segments[2:], query)
             else:
                 raise HttpError(404, f"unknown endpoint: {request.method} {path}")
         except HttpError as e:

@@ -18,7 +18,8 @@ import math
 import random
 import threading
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 Target = Literal["api", "token"]
@@ -100,7 +101,9 @@ class Faults:
 
 
 class Stats:
-    """Counters: ``requests`` and ``responses`` per endpoint, ``tokens_issued``.
+    """Counters: ``requests`` and ``responses`` per endpoint, ``tokens_issued``, and
+    ``max_concurrent``: the most data requests (measurements, statistics) being answered at
+    once (the high-water mark; see :meth:`answering`).
 
     Endpoints: ``"token"``, ``"measurements"``, ``"statistics"``, ``"metadata"`` and
     ``"other"`` (unknown paths). ``responses`` is keyed by ``(endpoint, status)``.
@@ -111,6 +114,20 @@ class Stats:
         self.requests: Counter[str] = Counter()
         self.responses: Counter[tuple[str, int]] = Counter()
         self.tokens_issued = 0
+        self.concurrent = 0
+        self.max_concurrent = 0
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Count one data request as being answered for the ``with`` block."""
+        with self._lock:
+            self.concurrent += 1
+            self.max_concurrent = max(self.max_concurrent, self.concurrent)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.concurrent -= 1
 
     def count(self, endpoint: str, status: int) -> None:
         """Record one request to ``endpoint`` answered with ``status``."""
@@ -125,6 +142,7 @@ class Stats:
         with self._lock:
             self.requests.clear()
             self.responses.clear()
+            self.max_concurrent = self.concurrent
             self.tokens_issued = 0
 
     def __repr__(self) -> str:

@@ -131,3 +131,18 @@ def test_bad_arguments_fail_before_any_request(sandbox: Sandbox, driver: Client)
     with pytest.raises(ValueError, match="half-open"):
         raadata.dask.read_measurements(SELECTORS, "2025-01-02", "2025-01-01", client=driver)
     assert sum(sandbox.stats.requests.values()) == before
+
+
+def test_the_cluster_wide_cap_holds(sandbox: Sandbox, cluster: DaskClient, driver: Client) -> None:
+    sandbox.faults.latency = 0.1
+    try:
+        marks = {}
+        for cap in (1, 8):
+            sandbox.stats.reset()
+            raadata.dask.read_measurements(SELECTORS, *RANGE, partition_freq="1h",
+                                           client=driver, max_concurrency=cap).compute()
+            marks[cap] = sandbox.stats.max_concurrent
+    finally:
+        sandbox.faults.reset()
+    assert marks[1] == 1  # one request at a time over both workers
+    assert marks[8] > 1  # without the cap, the four worker threads overlap
