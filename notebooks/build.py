@@ -507,11 +507,85 @@ sandbox.close()
 """),
 ]
 
+DASK: list[Cell] = [
+    md("""
+# A fleet over months, on a Dask cluster
+
+`raadata.dask` turns a pull into a lazy Dask DataFrame: one partition per time window, all
+selected series in each, with known divisions so that `.loc[...]` fetches only the windows
+it needs. Here the cluster is a `LocalCluster` on this machine and the API is the
+**sandbox**; on a real cluster you point `distributed.Client` at its scheduler, and each
+worker reads its credentials from its own environment (`RAADATA_*`), never from the graph.
+"""),
+    py("""
+import dask
+import matplotlib.pyplot as plt
+from distributed import Client as DaskClient
+from distributed import LocalCluster
+
+import raadata.dask
+from raadata.sandbox import Sandbox
+
+sandbox = Sandbox(now="2025-04-01T00:00:00Z").start()
+client = sandbox.client(progress=False)
+cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                       dashboard_address=":0")
+dask_client = DaskClient(cluster)
+print("dashboard:", dask_client.dashboard_link)
+"""),
+    md("""
+## The lazy frame: built from metadata alone
+
+Building it resolves the selectors and fetches no data. Its divisions are the windows'
+starts (UTC).
+"""),
+    py("""
+power = raadata.dask.read_measurements("raalabs/*/ME ShaftPower", "2025-01-01", "2025-03-01",
+                                       partition_freq="7D", client=client)
+print(power.npartitions, "partitions; divisions known:", power.known_divisions)
+power.divisions[:3]
+"""),
+    md("""
+## A fleet-wide computation on the cluster
+
+Daily mean shaft power per vessel over two months: the groupby runs on the workers, each
+task pulling its week of points; only the small result comes back.
+"""),
+    py("""
+daily = (power.map_partitions(lambda part: part.assign(day=part.index.floor("1D")))
+              .groupby(["day", "series"])["value"].mean()
+              .compute()
+              .unstack("series"))
+ax = daily.plot(figsize=(9, 3.5), title="Main engine shaft power, daily mean")
+ax.set_xlabel("day (UTC)")
+ax.set_ylabel("shaft power [kW]")
+plt.show()
+"""),
+    md("""
+## Only what is needed
+
+`.loc` on the time index prunes partitions: one afternoon reads one week's task.
+"""),
+    py("""
+afternoon = power.loc["2025-02-10T12:00":"2025-02-10T18:00"]
+print(afternoon.npartitions, "partition to read")
+afternoon.compute().groupby("series")["value"].describe().round(1)
+"""),
+    CLEAN_UP,
+    py("""
+dask_client.close()
+cluster.close()
+client.close()
+sandbox.close()
+"""),
+]
+
 NOTEBOOKS: dict[str, list[Cell]] = {
     "01-quickstart.ipynb": QUICKSTART,
     "02-statistics-and-metadata.ipynb": STATISTICS,
     "03-export-to-parquet.ipynb": EXPORT,
     "04-recipes.ipynb": RECIPES,
+    "05-dask.ipynb": DASK,
 }
 
 

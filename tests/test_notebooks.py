@@ -80,6 +80,7 @@ def test_the_notebooks_are_there() -> None:
         "02-statistics-and-metadata.ipynb",
         "03-export-to-parquet.ipynb",
         "04-recipes.ipynb",
+        "05-dask.ipynb",
     ]
 
 
