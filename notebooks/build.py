@@ -518,7 +518,6 @@ it needs. Here the cluster is a `LocalCluster` on this machine and the API is th
 worker reads its credentials from its own environment (`RAADATA_*`), never from the graph.
 """),
     py("""
-import dask
 import matplotlib.pyplot as plt
 from distributed import Client as DaskClient
 from distributed import LocalCluster
