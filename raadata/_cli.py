@@ -425,8 +425,8 @@ def stats(
     "-o",
     "out",
     required=True,
-    type=click.Path(file_okay=False),
-    help="Dataset directory (created; resumed if it holds the same export).",
+    help="Dataset folder, or an object store URL such as s3://bucket/prefix (created; "
+         "resumed if it holds the same export).",
 )
 @click.option("--stats", "statistics", is_flag=True, help="Export aggregates instead of points.")
 @aggregate_options
@@ -449,6 +449,22 @@ def stats(
     help="On resume, series that appeared or vanished: fetch their days again, or stop.",
 )
 @click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["parquet", "delta"]),
+    default="parquet",
+    show_default=True,
+    help="A Parquet dataset, or a Delta Lake table (needs raadata[delta]).",
+)
+@click.option(
+    "--storage-option",
+    "storage_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An fsspec option of the object store in --out (repeatable), e.g. "
+         "endpoint_url=http://127.0.0.1:9000; credentials come from the store's environment.",
+)
+@click.option(
     "--verify",
     is_flag=True,
     help="Fetch nothing: check every file of the export (SHA-256); exit 1 if any is damaged.",
@@ -463,6 +479,8 @@ def export(
     partition_by: str,
     overwrite: bool,
     on_series_change: str,
+    format_: str,
+    storage_options: tuple[str, ...],
     verify: bool,
 ) -> None:
     """Export to a partitioned Parquet dataset; re-run the same command to resume.
@@ -474,8 +492,16 @@ def export(
     Example:
       raadata export "raalabs/*/*" --start 2025-01-01 --end 2025-02-01 --out fleet-jan
       raadata export "raalabs/*/*" --start 2025-01-01 --end 2025-02-01 --out fleet-jan --verify
+      raadata export "raalabs/*/*" --start 2025-01-01 --end 2025-02-01 \\
+          --out s3://lake/raadata/fleet --format delta
     """
     keys = [key.strip() for key in partition_by.split(",") if key.strip()]
+    options = {}
+    for item in storage_options:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--storage-option")
+        options[name.strip()] = value
     with make_client(ctx) as client:
         result = client.export(
             **query,
@@ -487,6 +513,8 @@ def export(
             overwrite=overwrite,
             on_series_change=cast(Any, on_series_change),
             verify_only=verify,
+            format=cast(Any, format_),
+            storage_options=options or None,
         )
         click.echo(str(result))
         if verify:

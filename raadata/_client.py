@@ -19,10 +19,12 @@ import pandas as pd
 from raadata._auth import Identity
 from raadata._cached import ClientCache, open_cache
 from raadata._config import Secret, Settings, settings_from
+from raadata._delta import DeltaUnits
 from raadata._export import (
     PARTITION_KEYS,
     ExportResult,
     ExportSpec,
+    Format,
     SeriesChange,
     check_partition_by,
     export_dataset,
@@ -34,6 +36,7 @@ from raadata._frames import (
     unique_labels,
 )
 from raadata._http import Transport
+from raadata._objectstore import open_store
 from raadata._planning import Pull
 from raadata._pulls import Plan, Puller, Started
 from raadata._query import (
@@ -49,7 +52,6 @@ from raadata._query import (
 from raadata._report import PullReport
 from raadata._resolve import SeriesInfo, fetch_metadata
 from raadata._selectors import parse_selectors
-from raadata._store import LocalStore
 from raadata._timerange import TimeInput, format_instant
 from raadata._views import (
     ColumnStyle,
@@ -352,6 +354,8 @@ class Client:
         overwrite: bool = False,
         on_series_change: SeriesChange = "fetch",
         verify_only: bool = False,
+        format: Format = "parquet",
+        storage_options: Mapping[str, Any] | None = None,
         **options: Unpack[QueryOptions],
     ) -> ExportResult:
         """Write raw points (or, with ``statistics=True``, aggregates) to a Parquet dataset.
@@ -369,8 +373,14 @@ class Client:
         ``verify_only=True`` fetches nothing and checks every finished file byte by byte
         (SHA-256): see ``result.damaged``. A ``since``/``last`` range moves with the clock,
         so resume such an export with the start and end recorded in its ``_raadata.json``.
+
+        ``path`` may be an object store URL (``s3://bucket/prefix``, ``gs://``, ``az://``;
+        extras ``raadata[s3]`` ...) with ``storage_options`` for fsspec (credentials come
+        from the store's usual environment otherwise). ``format="delta"`` writes a Delta Lake
+        table instead (extra ``raadata[delta]``), one transaction per unit.
         """
         keys = check_partition_by(partition_by)
+        check_choice("format", format, ("parquet", "delta"))
         check_choice("on_series_change", on_series_change, ("fetch", "refuse"))
         query = Query.build(selectors, start, end, options)
         pull = (
@@ -387,9 +397,13 @@ class Client:
             partition_by=keys,
             labels=query.labels,
             api_version=self.settings.api_version,
+            format=format,
         )
         if overwrite and verify_only:
             raise ValueError("verify_only=True checks an export; it cannot overwrite it")
+        store = open_store(path, storage_options)
+        delta = (DeltaUnits(store.url, storage_options or {}, keys) if format == "delta"
+                 else None)
         series = self._puller.series(query.selectors, query.on_denied)
         names = unique_labels([(info.uuid, info.label(query.labels)) for info in series])
         result = export_dataset(
@@ -397,7 +411,7 @@ class Client:
             pull,
             series,
             query.time_range,
-            LocalStore(path),
+            store,
             spec,
             names,
             formats=self._puller.formats,
@@ -407,6 +421,7 @@ class Client:
             on_series_change=on_series_change,
             verify_only=verify_only,
             route=self._puller.route,
+            delta=delta,
         )
         self.last_report = result.report
         return result

@@ -52,7 +52,9 @@ LAYOUT = 2
 SIDECAR = "_raadata.json"
 UNITS = "_raadata/units/"
 _OLD_MANIFEST = "_manifest.jsonl"  # layout 1
-_PART_RE = re.compile(r"part-[0-9a-f]{12,16}(-\d+-[0-9a-f]{12})?\.parquet")
+_PART_RE = re.compile(r"part-[0-9a-f]{12,16}(-\d+-[0-9a-f]{12})?\.parquet"  # raadata's
+                      r"|part-\d{5}-[0-9a-f-]{36}-c\d{3}(\.[a-z0-9]+)?\.parquet")  # delta-rs's
+_DELTA_LOG = "_delta_log/"
 _PARTITION_RE = re.compile(r"(vessel|date)=[^/]+")
 _VESSEL_RE = re.compile(r"IMO\d{1,12}")
 
@@ -192,7 +194,7 @@ def check_damage(store: Store, marker: Marker, *, checksums: bool) -> str | None
 
 def is_ours(path: str) -> bool:
     """True for the files this layout (or layout 1) names; any other file is the user's."""
-    if path in (SIDECAR, LOCK, WRITER, _OLD_MANIFEST) or path.startswith(UNITS):
+    if path in (SIDECAR, LOCK, WRITER, _OLD_MANIFEST) or path.startswith((UNITS, _DELTA_LOG)):
         return True
     *folders, name = path.split("/")
     return bool(_PART_RE.fullmatch(name)) and all(_PARTITION_RE.fullmatch(f) for f in folders)

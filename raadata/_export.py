@@ -35,6 +35,7 @@ from raadata._dataset import (
     read_sidecar,
     stored_batches,
 )
+from raadata._delta import DeltaUnits
 from raadata._display import html_table
 from raadata._errors import ExportConflictError
 from raadata._fetch import Route, WireFormats, rows_per_uuid, run
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 
 PARTITION_KEYS = ("vessel", "date")
 SeriesChange = Literal["fetch", "refuse"]
+Format = Literal["parquet", "delta"]
 _ROW_GROUP = 1_000_000
 
 
@@ -120,6 +122,7 @@ class ExportSpec:
     partition_by: tuple[str, ...]
     labels: str
     api_version: str
+    format: str = "parquet"
 
     def as_json(self) -> dict[str, Any]:
         """The spec as stored in the sidecar."""
@@ -132,6 +135,7 @@ class ExportSpec:
             "partition_by": list(self.partition_by),
             "labels": self.labels,
             "api_version": self.api_version,
+            "format": self.format,
         }
 
 
@@ -205,6 +209,7 @@ def export_dataset(
     on_series_change: SeriesChange = "fetch",
     verify_only: bool = False,
     route: Route | None = None,
+    delta: DeltaUnits | None = None,
 ) -> ExportResult:
     """Fetch and write every unit not yet committed intact; see :mod:`raadata._dataset`.
 
@@ -230,8 +235,11 @@ def export_dataset(
             return _verify(store, planned, markers, result)
         todo = _check_committed(store, planned, markers, result)
         _write_sidecar(store, spec, series, names, batches, complete=False)
+        if delta is not None:
+            todo = _already_in_the_log(store, delta, todo, result)
         _write_units(transport, pull, store, todo, series, names, spec.partition_by, result,
-                     formats=formats, max_workers=max_workers, progress=progress, route=route)
+                     formats=formats, max_workers=max_workers, progress=progress, route=route,
+                     delta=delta)
         _write_sidecar(store, spec, series, names, batches, complete=True)
         result.complete = True
         return result
@@ -384,6 +392,17 @@ def _verify(
     return result
 
 
+def _already_in_the_log(
+    store: Store, delta: DeltaUnits, todo: list[tuple[UnitKey, Unit]], result: ExportResult
+) -> list[tuple[UnitKey, Unit]]:
+    """Units a crash left committed to the Delta log but without a marker: marked now."""
+    in_log = delta.committed([key for key, _ in todo])
+    for key in in_log:
+        store.write_bytes(marker_path(key), json.dumps(Marker(key.text, ()).as_json()).encode())
+        result.units_skipped += 1
+    return [(key, unit) for key, unit in todo if key not in in_log]
+
+
 class _PartWriter:
     """One unit's Parquet file, written request by request, hashed as it goes."""
 
@@ -435,30 +454,41 @@ def _write_units(
     max_workers: int,
     progress: bool | None,
     route: Route | None,
+    delta: DeltaUnits | None,
 ) -> None:
-    """Run the units; commit each one (file, then marker) as its last request finishes."""
+    """Run the units; commit each one (file or Delta transaction, then marker) as its last
+    request finishes."""
     info = {s.uuid: s for s in series}
     result.report = PullReport(kind=pull.kind, series=len(series))
     writers: dict[int, _PartWriter] = {}
+    buffered: dict[int, list[pa.Table]] = {}  # Delta: a unit's rows until it is done
+    description = {"series": [_series_json(s, names) for s in series]}
     try:
         for finished in run(transport, pull, [unit for _, unit in todo], formats=formats,
                             report=result.report, max_workers=max_workers, progress=progress,
                             route=route, aliases=domain_aliases(series)):
             key, unit = todo[finished.task.unit]
             table = finished.table
-            if table.num_rows:
+            if table.num_rows and delta is not None:
+                buffered.setdefault(finished.task.unit, []).append(labelled(table, names))
+            elif table.num_rows:
                 writer = writers.get(finished.task.unit)
                 if writer is None:
                     path = key.part_path(partition_by)
                     writer = writers[finished.task.unit] = _PartWriter(
                         store.create(path), path, _file_metadata(unit.uuids, info, names))
                 writer.add(labelled(table, names))
+            if table.num_rows:
                 for uuid, rows in rows_per_uuid([table]).items():
                     counts = result.report.rows_per_series
                     counts[names[uuid]] = counts.get(names[uuid], 0) + rows
             if finished.unit_done:
                 writer = writers.pop(finished.task.unit, None)
                 files = (writer.commit(),) if writer else ()
+                tables = buffered.pop(finished.task.unit, [])
+                if delta is not None and tables:
+                    result.rows += delta.commit(key, pa.concat_tables(tables), description)
+                    result.files += 1
                 marker = Marker(key.text, files)
                 store.write_bytes(marker_path(key), json.dumps(marker.as_json()).encode())
                 result.files += len(files)
