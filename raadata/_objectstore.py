@@ -8,8 +8,8 @@
 - the sidecar and the unit markers are single small PUTs, each atomic;
 - the lock is an object created with a conditional put (``If-None-Match: *``) that holds
   the writer's pid, host, start time and an expiry, refreshed by a heartbeat; a lock past
-  its expiry (a killed writer) is taken over. Where the store has no conditional put, the
-  lock is checked then written (documented best effort).
+  its expiry, or left by a process of this machine that is gone, is taken over. Where the
+  store has no conditional put, the lock is checked then written (best effort).
 
 Store credentials (``storage_options`` such as ``key``/``secret``/``token``, or the
 store's own environment: ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION``,
@@ -180,9 +180,10 @@ class FsspecStore:
             try:
                 data = json.loads(current or b"{}")
                 expires, who = float(data["expires"]), str(data["holder"])
+                gone = data.get("host") == socket.gethostname() and not _alive(data.get("pid"))
             except (ValueError, KeyError, TypeError):
-                expires, who = 0.0, "an unknown writer"
-            if expires > time.time():
+                expires, who, gone = 0.0, "an unknown writer", True
+            if expires > time.time() and not gone:
                 raise ExportConflictError(
                     f"{self.url} is being written by {who}: wait for it to finish (or stop "
                     f"it), then run again to resume. A killed writer's lock expires "
@@ -208,7 +209,22 @@ class FsspecStore:
 
 
 def _lock_body(holder: str) -> bytes:
-    return json.dumps({"holder": holder, "expires": time.time() + LOCK_TTL}).encode()
+    return json.dumps({"holder": holder, "expires": time.time() + LOCK_TTL,
+                       "pid": os.getpid(), "host": socket.gethostname()}).encode()
+
+
+def _alive(pid: object) -> bool:
+    """Whether process ``pid`` runs on this machine (a writer on another one is trusted
+    until its lock expires)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 class _UploadOnCommit:
