@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from raadata._client import Client
     from raadata._config import Settings
     from raadata._defaults import get_series
-    from raadata._export import ExportResult
+    from raadata._export_types import ExportResult
     from raadata._pulls import Plan
     from raadata._query import QueryOptions
     from raadata._report import PullReport
@@ -78,7 +78,7 @@ _LAZY = {
     "get_series": "raadata._defaults",
     "Identity": "raadata._auth",
     "Settings": "raadata._config",
-    "ExportResult": "raadata._export",
+    "ExportResult": "raadata._export_types",
     "Plan": "raadata._pulls",
     "QueryOptions": "raadata._query",
     "PullReport": "raadata._report",

@@ -20,14 +20,14 @@ from raadata._auth import Identity
 from raadata._cached import ClientCache, open_cache
 from raadata._config import Secret, Settings, settings_from
 from raadata._delta import DeltaUnits
-from raadata._export import (
+from raadata._export import export_dataset
+from raadata._export_types import (
     PARTITION_KEYS,
     ExportResult,
     ExportSpec,
     Format,
     SeriesChange,
     check_partition_by,
-    export_dataset,
 )
 from raadata._frames import (
     in_requested_order,

@@ -8,24 +8,19 @@ one Parquet file as its requests finish, so memory does not grow with the export
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from raadata._dataset import (
     LAYOUT,
     SIDECAR,
     Marker,
-    PartFile,
     UnitKey,
     batch_id,
     check_damage,
@@ -36,128 +31,22 @@ from raadata._dataset import (
     stored_batches,
 )
 from raadata._delta import DeltaUnits
-from raadata._display import html_table
 from raadata._errors import ExportConflictError
+from raadata._export_types import ExportResult, ExportSpec, SeriesChange
 from raadata._fetch import Route, WireFormats, rows_per_uuid, run
 from raadata._http import Transport
+from raadata._parts import PartWriter, file_metadata, labelled, series_json
 from raadata._planning import Pull, Unit, day_units, pack
 from raadata._pulls import domain_aliases
 from raadata._report import PullReport
 from raadata._resolve import SeriesInfo
-from raadata._store import LOCK, TMP_SUFFIX, WRITER, PendingFile, Store
+from raadata._store import LOCK, TMP_SUFFIX, WRITER, Store
 from raadata._timerange import TimeRange, format_instant
 from raadata._version import __version__
 
 log = logging.getLogger(__name__)
 
-PARTITION_KEYS = ("vessel", "date")
-SeriesChange = Literal["fetch", "refuse"]
-Format = Literal["parquet", "delta"]
 _ROW_GROUP = 1_000_000
-
-
-@dataclass
-class ExportResult:
-    """What an export (or a verification) did and found.
-
-    ``units_repaired``: committed units found damaged (missing, truncated or altered files)
-    and written again; ``series_added``/``series_removed``: labels that appeared or vanished
-    since the last run (their days were fetched again); ``kept``: files in the folder that
-    raadata did not write and left alone; ``damaged`` (``verify_only``): what is wrong.
-    """
-
-    path: str
-    files: int = 0
-    rows: int = 0
-    units_written: int = 0
-    units_skipped: int = 0
-    units_repaired: int = 0
-    series_added: tuple[str, ...] = ()
-    series_removed: tuple[str, ...] = ()
-    kept: tuple[str, ...] = ()
-    damaged: tuple[str, ...] = ()
-    complete: bool = False
-    report: PullReport = field(default_factory=PullReport)
-
-    def __str__(self) -> str:
-        lines = [
-            f"{self.path}: {self.rows:,} rows in {self.files} new files; "
-            f"{self.units_written} units written, {self.units_skipped} already done"
-            + (f", {self.units_repaired} repaired" if self.units_repaired else "")
-        ]
-        if self.series_added or self.series_removed:
-            lines.append(f"series since the last run: +{len(self.series_added)} "
-                         f"-{len(self.series_removed)} (their days fetched again)")
-        if self.kept:
-            lines.append(f"{len(self.kept)} files raadata did not write were left alone, "
-                         f"e.g. {self.kept[0]}")
-        lines.extend(f"damaged: {problem}" for problem in self.damaged)
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return (f"ExportResult({self.path!r}, rows={self.rows:,}, files={self.files}, "
-                f"units_written={self.units_written}, units_skipped={self.units_skipped}, "
-                f"units_repaired={self.units_repaired}, complete={self.complete})")
-
-    def _repr_html_(self) -> str:
-        return html_table(f"raadata export to {self.path}", [
-            ("rows written", f"{self.rows:,}"),
-            ("new files", self.files),
-            ("units written / already done / repaired",
-             f"{self.units_written} / {self.units_skipped} / {self.units_repaired}"),
-            ("complete", self.complete),
-            ("pull", self.report.summary().splitlines()[0]),
-        ])
-
-
-@dataclass(frozen=True)
-class ExportSpec:
-    """Everything that decides an export's content; a resume must match it exactly."""
-
-    kind: str
-    selectors: tuple[str, ...]
-    start: str
-    end: str
-    params: Mapping[str, str]
-    partition_by: tuple[str, ...]
-    labels: str
-    api_version: str
-    format: str = "parquet"
-
-    def as_json(self) -> dict[str, Any]:
-        """The spec as stored in the sidecar."""
-        return {
-            "kind": self.kind,
-            "selectors": list(self.selectors),
-            "start": self.start,
-            "end": self.end,
-            "params": dict(self.params),
-            "partition_by": list(self.partition_by),
-            "labels": self.labels,
-            "api_version": self.api_version,
-            "format": self.format,
-        }
-
-
-def check_partition_by(partition_by: Iterable[str]) -> tuple[str, ...]:
-    """Validated partition keys, a subset of ``("vessel", "date")`` in that order."""
-    keys = (partition_by,) if isinstance(partition_by, str) else tuple(partition_by)
-    unknown = [key for key in keys if key not in PARTITION_KEYS]
-    if unknown:
-        raise ValueError(f"partition_by accepts {PARTITION_KEYS}, got {unknown}")
-    return tuple(key for key in PARTITION_KEYS if key in keys)
-
-
-def labelled(table: pa.Table, names: Mapping[str, str]) -> pa.Table:
-    """Long form for files: timestamp, series (label), id (UUID), [aggregation], value."""
-    uuids = pa.array(list(names), pa.string())
-    labels = pa.array([names[u] for u in names], pa.string())
-    series = pc.take(labels, pc.index_in(table.column("id"), value_set=uuids))
-    columns = {"timestamp": table.column("timestamp"), "series": series, "id": table.column("id")}
-    if "aggregation" in table.column_names:
-        columns["aggregation"] = table.column("aggregation")
-    columns["value"] = table.column("value")
-    return pa.table(columns)
 
 
 def plan_batches(
@@ -403,43 +292,6 @@ def _already_in_the_log(
     return [(key, unit) for key, unit in todo if key not in in_log]
 
 
-class _PartWriter:
-    """One unit's Parquet file, written request by request, hashed as it goes."""
-
-    def __init__(self, pending: PendingFile, path: str, metadata: Mapping[bytes, bytes]) -> None:
-        self.pending, self.path, self.metadata = pending, path, metadata
-        self.writer: pq.ParquetWriter | None = None
-        self.sha = hashlib.sha256()
-        self.size = self.rows = 0
-        self.closed = False
-
-    def write(self, data: bytes | memoryview) -> int:  # the sink pyarrow writes to
-        self.sha.update(data)
-        self.size += len(data)
-        return self.pending.write(bytes(data))
-
-    def tell(self) -> int:
-        return self.size
-
-    def flush(self) -> None:
-        pass
-
-    def add(self, table: pa.Table) -> None:
-        if self.writer is None:
-            schema = table.schema.with_metadata(self.metadata)
-            self.writer = pq.ParquetWriter(self, schema, compression="zstd")
-        elif not table.schema.equals(self.writer.schema):
-            table = table.cast(self.writer.schema)
-        self.writer.write_table(table, row_group_size=_ROW_GROUP)
-        self.rows += table.num_rows
-
-    def commit(self) -> PartFile:
-        assert self.writer is not None
-        self.writer.close()
-        self.pending.commit()
-        return PartFile(self.path, self.size, self.rows, self.sha.hexdigest())
-
-
 def _write_units(
     transport: Transport,
     pull: Pull,
@@ -460,9 +312,9 @@ def _write_units(
     request finishes."""
     info = {s.uuid: s for s in series}
     result.report = PullReport(kind=pull.kind, series=len(series))
-    writers: dict[int, _PartWriter] = {}
+    writers: dict[int, PartWriter] = {}
     buffered: dict[int, list[pa.Table]] = {}  # Delta: a unit's rows until it is done
-    description = {"series": [_series_json(s, names) for s in series]}
+    description = {"series": [series_json(s, names) for s in series]}
     try:
         for finished in run(transport, pull, [unit for _, unit in todo], formats=formats,
                             report=result.report, max_workers=max_workers, progress=progress,
@@ -475,8 +327,8 @@ def _write_units(
                 writer = writers.get(finished.task.unit)
                 if writer is None:
                     path = key.part_path(partition_by)
-                    writer = writers[finished.task.unit] = _PartWriter(
-                        store.create(path), path, _file_metadata(unit.uuids, info, names))
+                    writer = writers[finished.task.unit] = PartWriter(
+                        store.create(path), path, file_metadata(unit.uuids, info, names))
                 writer.add(labelled(table, names))
             if table.num_rows:
                 for uuid, rows in rows_per_uuid([table]).items():
@@ -499,19 +351,6 @@ def _write_units(
             writer.pending.abort()
 
 
-def _file_metadata(
-    uuids: Iterable[str], info: Mapping[str, SeriesInfo], names: Mapping[str, str]
-) -> dict[bytes, bytes]:
-    """Series names and units of measure of a file's series, in its Parquet schema."""
-    return {b"raadata": json.dumps({"series": [_series_json(info[u], names) for u in uuids]},
-                                   sort_keys=True).encode()}
-
-
-def _series_json(info: SeriesInfo, names: Mapping[str, str]) -> dict[str, Any]:
-    return {"series": names[info.uuid], "id": info.uuid, "vessel": info.vessel,
-            "name": info.name, "uom": info.uom}
-
-
 def _write_sidecar(
     store: Store,
     spec: ExportSpec,
@@ -527,7 +366,7 @@ def _write_sidecar(
         "complete": complete,
         "written_at": format_instant(pd.Timestamp(datetime.now(UTC))),
         "raadata_version": __version__,
-        "series": [_series_json(info, names) for info in series],
+        "series": [series_json(info, names) for info in series],
         "batches": [{"vessel": vessel, "ids": list(ids)} for vessel, ids in batches],
     }
     store.write_bytes(SIDECAR, (json.dumps(sidecar, indent=2, sort_keys=True) + "\n").encode())
