@@ -1,6 +1,6 @@
 """``raadata export``, ``raadata demo`` and ``raadata cache``: the commands that write files.
 
-Registered on the group of :mod:`raadata._cli` when it is imported.
+:mod:`raadata._cli` adds them to its group.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any, cast
 import click
 import pandas as pd
 
-from raadata._cli import aggregate_options, main, make_client, query_options
+from raadata._cli_options import aggregate_options, make_client, query_options
 
 
-@main.command()
+@click.command()
 @click.pass_context
 @query_options
 @click.option(
@@ -121,7 +121,7 @@ def export(
         click.echo(result.report.summary().splitlines()[0])
 
 
-@main.command()
+@click.command()
 @click.option(
     "--out",
     "-o",
@@ -151,7 +151,7 @@ def demo(out: str, hours: int) -> None:
     run_demo(Path(out), hours=hours, echo=click.echo)
 
 
-@main.group()
+@click.group()
 def cache() -> None:
     """The local cache of fetched data (see --cache): what it holds, and cleaning it up.
 
