@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Unpack
@@ -21,12 +21,18 @@ from typing import Any, Unpack
 import pandas as pd
 
 from raadata._client import Client
+from raadata._dataset import UnitKey
 from raadata._decode import MEASUREMENTS_SCHEMA, STATISTICS_SCHEMA
+from raadata._delta import DeltaUnits
+from raadata._export import UNIT_RUNNER, UnitJob, write_units
+from raadata._export_types import ExportResult
 from raadata._frames import long_frame, statistics_long_frame
+from raadata._objectstore import open_store
+from raadata._planning import Unit
 from raadata._query import Query, QueryOptions, SelectorInput, parse_aggregations
 from raadata._timerange import TimeInput, parse_duration
 
-__all__ = ["read_measurements", "read_statistics"]
+__all__ = ["export", "read_measurements", "read_statistics"]
 
 TARGET_ROWS = 2_000_000
 """Rows aimed at per partition (about 100 MB as a long frame)."""
@@ -249,3 +255,84 @@ def read_statistics(
     return _read("statistics", selectors, start, end, partition_freq=freq, profile=profile,
                  client=client, max_concurrency=max_concurrency, aggregations=aggs,
                  window=step.to_pytimedelta(), options=options)
+
+
+@dataclass(frozen=True)
+class _UnitTask:
+    """One export unit, written and committed by a worker through the export's protocol."""
+
+    config: WorkerConfig
+    destination: str
+    storage_options: tuple[tuple[str, Any], ...]
+    job: UnitJob
+    key: UnitKey
+    unit: Unit
+
+
+def _write_unit(task: _UnitTask) -> tuple[int, int]:
+    """Files and rows the unit wrote (its marker is committed when this returns)."""
+    with _lease(task.config.max_concurrency):
+        client = worker_client(task.config)
+        options = dict(task.storage_options)
+        store = open_store(task.destination, options or None)
+        delta = (DeltaUnits(store.url, options, task.job.partition_by)
+                 if task.job.format == "delta" else None)
+        result = ExportResult(store.url)
+        write_units(client.transport, task.job.pull, store, [(task.key, task.unit)],
+                    task.job.series, task.job.names, task.job.partition_by, result,
+                    formats=client._puller.formats, max_workers=1, progress=False,
+                    route=client._puller.route, delta=delta)
+        return result.files, result.rows
+
+
+def export(
+    selectors: SelectorInput,
+    start: TimeInput | None = None,
+    end: TimeInput | None = None,
+    destination: str = "raadata-export",
+    *,
+    profile: str | None = None,
+    client: Client | None = None,
+    max_concurrency: int = 8,
+    storage_options: dict[str, Any] | None = None,
+    **export_options: Any,
+) -> ExportResult:
+    """:meth:`Client.export` with its (vessel, day) units run as tasks on the current Dask
+    scheduler (a ``distributed`` cluster when one is active).
+
+    The driver checks the destination, holds its lock and writes the sidecar; each task
+    fetches one unit with its worker's own client and commits it as a single-process export
+    does, so a distributed export and a local one resume each other and give the same
+    dataset. ``destination`` must be reachable from every worker (a shared folder or an
+    object store); ``storage_options`` travel in the graph, so keep store credentials in
+    the workers' environment.
+    """
+    from dask.base import compute
+    from dask.delayed import delayed
+
+    driver = client or Client.from_env(profile=profile, progress=False)
+    settings = driver.settings
+    config = WorkerConfig(settings.api_url, settings.environment, settings.api_version,
+                          settings.token_url, settings.client_id, profile, max_concurrency)
+    options = tuple(sorted((storage_options or {}).items()))
+
+    def on_cluster(todo: Sequence[tuple[UnitKey, Unit]], job: UnitJob,
+                   result: ExportResult) -> None:
+        tasks = [delayed(_write_unit)(_UnitTask(config, destination, options, job, key, unit))
+                 for key, unit in todo]
+        for files, rows in compute(*tasks):  # type: ignore[no-untyped-call]
+            result.files += files
+            result.rows += rows
+            result.units_written += 1
+
+    if client is not None:
+        with _clients_lock:
+            _clients.setdefault(config, client)
+    token = UNIT_RUNNER.set(on_cluster)
+    try:
+        return driver.export(selectors, start, end, destination,
+                             storage_options=storage_options, **export_options)
+    finally:
+        UNIT_RUNNER.reset(token)
+        if client is None:
+            driver.close()

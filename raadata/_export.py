@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +49,24 @@ from raadata._version import __version__
 log = logging.getLogger(__name__)
 
 _ROW_GROUP = 1_000_000
+
+
+@dataclass(frozen=True)
+class UnitJob:
+    """What writing any unit of an export needs besides its key: picklable, no credentials
+    (it travels to Dask workers)."""
+
+    pull: Pull
+    series: tuple[SeriesInfo, ...]
+    names: Mapping[str, str]
+    partition_by: tuple[str, ...]
+    format: str
+
+
+Runner = Callable[[Sequence[tuple[UnitKey, Unit]], UnitJob, ExportResult], None]
+UNIT_RUNNER: ContextVar[Runner | None] = ContextVar("raadata_unit_runner", default=None)
+"""Who writes the units still to do (default: this process, through :func:`write_units`);
+set by ``raadata.dask.export`` to run them as tasks on a cluster."""
 
 
 def plan_batches(
@@ -126,9 +146,14 @@ def export_dataset(
         _write_sidecar(store, spec, series, names, batches, complete=False)
         if delta is not None:
             todo = _already_in_the_log(store, delta, todo, result)
-        _write_units(transport, pull, store, todo, series, names, spec.partition_by, result,
-                     formats=formats, max_workers=max_workers, progress=progress, route=route,
-                     delta=delta)
+        runner = UNIT_RUNNER.get()
+        if runner is not None:  # e.g. the units as tasks on a Dask cluster
+            runner(todo, UnitJob(pull, tuple(series), dict(names), spec.partition_by,
+                                 spec.format), result)
+        else:
+            write_units(transport, pull, store, todo, series, names, spec.partition_by,
+                        result, formats=formats, max_workers=max_workers, progress=progress,
+                        route=route, delta=delta)
         _write_sidecar(store, spec, series, names, batches, complete=True)
         result.complete = True
         return result
@@ -292,7 +317,7 @@ def _already_in_the_log(
     return [(key, unit) for key, unit in todo if key not in in_log]
 
 
-def _write_units(
+def write_units(
     transport: Transport,
     pull: Pull,
     store: Store,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import cloudpickle
 import dask
@@ -12,7 +13,7 @@ from distributed import Client as DaskClient
 from distributed import LocalCluster
 
 import raadata.dask
-from raadata import Client
+from raadata import Client, ExportConflictError
 from raadata.sandbox import Sandbox, serve
 
 SELECTORS = ["raalabs/IMO1000001/ME ShaftPower", "raalabs/IMO1000002/*"]
@@ -146,3 +147,28 @@ def test_the_cluster_wide_cap_holds(sandbox: Sandbox, cluster: DaskClient, drive
         sandbox.faults.reset()
     assert marks[1] == 1  # one request at a time over both workers
     assert marks[8] > 1  # without the cap, the four worker threads overlap
+
+
+def test_a_distributed_export_equals_a_local_one_and_they_resume_each_other(
+    sandbox: Sandbox, cluster: DaskClient, driver: Client, tmp_path: Path
+) -> None:
+    out, local = tmp_path / "on-cluster", tmp_path / "local"
+    driver.export(SELECTORS, *RANGE, local)
+    first = raadata.dask.export(SELECTORS, "2025-01-01", "2025-01-01T12:00", out,
+                                client=driver)
+    assert first.units_written == 2  # two batches (one per vessel) over a half day
+    with pytest.raises(ExportConflictError, match="end"):
+        driver.export(SELECTORS, *RANGE, out)  # another range: refused as in one process
+    on_cluster = raadata.dask.export(SELECTORS, *RANGE, tmp_path / "full", client=driver)
+    assert on_cluster.units_written == 4
+    assert on_cluster.complete
+    pd.testing.assert_frame_equal(read_export(tmp_path / "full"), read_export(local))
+    parts = sorted(p.relative_to(tmp_path / "full") for p in (tmp_path / "full").rglob("*.parquet"))
+    assert parts == sorted(p.relative_to(local) for p in local.rglob("*.parquet"))
+    resumed = driver.export(SELECTORS, *RANGE, tmp_path / "full")  # one process resumes it
+    assert (resumed.units_skipped, resumed.units_written) == (4, 0)
+
+
+def read_export(path: Path) -> pd.DataFrame:
+    frame = pd.read_parquet(path).drop(columns=["vessel", "date"])
+    return frame.sort_values(["series", "timestamp"]).reset_index(drop=True)
