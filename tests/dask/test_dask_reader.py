@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import pandas as pd
 import pytest
 from distributed import Client as DaskClient
 from distributed import LocalCluster
+from distributed.comm.core import CommClosedError
 
 import raadata.dask
 from raadata import Client, ExportConflictError
@@ -172,3 +176,28 @@ def test_a_distributed_export_equals_a_local_one_and_they_resume_each_other(
 def read_export(path: Path) -> pd.DataFrame:
     frame = pd.read_parquet(path).drop(columns=["vessel", "date"])
     return frame.sort_values(["series", "timestamp"]).reset_index(drop=True)
+
+
+def test_a_worker_killed_mid_compute_still_gives_the_exact_result(
+    sandbox: Sandbox, cluster: DaskClient, driver: Client
+) -> None:
+    expected = driver.measurements(SELECTORS, *RANGE, shape="long")
+    sandbox.faults.latency = 0.2  # long enough to kill a worker while tasks run
+    try:
+        with dask.config.set({"dataframe.convert-string": False}):
+            lazy = raadata.dask.read_measurements(SELECTORS, *RANGE, partition_freq="1h",
+                                                  client=driver)
+            future = cluster.compute(lazy)
+            deadline = time.monotonic() + 120
+            while sandbox.stats.requests["measurements"] < 3:
+                assert time.monotonic() < deadline, "no request reached the sandbox"
+                time.sleep(0.05)
+            victim = next(iter(cluster.scheduler_info()["workers"]))
+            with contextlib.suppress(CommClosedError):  # it dies answering: that is the point
+                cluster.run(os._exit, 1, workers=[victim], on_error="ignore")
+            # the nanny starts a new worker; the lost tasks run again
+            got = future.result()
+    finally:
+        sandbox.faults.reset()
+    pd.testing.assert_frame_equal(
+        by_series(got, list(expected.columns), ["series", "timestamp"]), expected)
