@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -62,6 +65,12 @@ from raadata._cli_options import aggregate_options, make_client, query_options
          "endpoint_url=http://127.0.0.1:9000; credentials come from the store's environment.",
 )
 @click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run the units as tasks on this Dask scheduler (tcp://host:8786; needs "
+         "raadata[dask]); --out must be reachable from every worker.",
+)
+@click.option(
     "--verify",
     is_flag=True,
     help="Fetch nothing: check every file of the export (SHA-256); exit 1 if any is damaged.",
@@ -78,6 +87,7 @@ def export(
     on_series_change: str,
     format_: str,
     storage_options: tuple[str, ...],
+    scheduler: str | None,
     verify: bool,
 ) -> None:
     """Export to a partitioned Parquet dataset; re-run the same command to resume.
@@ -99,10 +109,15 @@ def export(
         if not sep or not name.strip():
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--storage-option")
         options[name.strip()] = value
-    with make_client(ctx) as client:
-        result = client.export(
+    with make_client(ctx) as client, _on(scheduler):
+        run: Any = client.export
+        if scheduler:
+            from raadata import dask as raadata_dask
+
+            run = functools.partial(raadata_dask.export, client=client)
+        query = {**query, ("destination" if scheduler else "path"): out}
+        result = run(
             **query,
-            path=out,
             statistics=statistics,
             aggregations=aggregations,
             window=window,
@@ -119,6 +134,20 @@ def export(
                        else f"damaged or missing: {len(result.damaged)} units")
             ctx.exit(0 if result.complete else 1)
         click.echo(result.report.summary().splitlines()[0])
+
+
+@contextlib.contextmanager
+def _on(scheduler: str | None) -> Iterator[None]:
+    """Connected to the Dask scheduler at ``scheduler`` for the block (nothing if None)."""
+    if not scheduler:
+        yield
+        return
+    try:
+        from distributed import Client as DaskClient
+    except ImportError:
+        raise click.UsageError('--scheduler needs `pip install "raadata[dask]"`') from None
+    with DaskClient(scheduler):  # type: ignore[no-untyped-call]
+        yield
 
 
 @click.command()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -201,3 +203,22 @@ def test_a_worker_killed_mid_compute_still_gives_the_exact_result(
         sandbox.faults.reset()
     pd.testing.assert_frame_equal(
         by_series(got, list(expected.columns), ["series", "timestamp"]), expected)
+
+
+def test_cli_export_on_a_scheduler(
+    sandbox: Sandbox, cluster: DaskClient, driver: Client, tmp_path: Path
+) -> None:
+    env = {**os.environ, "RAADATA_CLIENT_ID": sandbox.client_id,
+           "RAADATA_CLIENT_SECRET": sandbox.client_secret,
+           "RAADATA_ENVIRONMENT": sandbox.environment, "RAADATA_API_URL": sandbox.api_url,
+           "RAADATA_TOKEN_URL": sandbox.token_url}
+    out = tmp_path / "cli"
+    run = subprocess.run(
+        [sys.executable, "-m", "raadata", "--no-progress", "export", *SELECTORS,
+         "--start", RANGE[0], "--end", RANGE[1], "--out", str(out),
+         "--scheduler", cluster.scheduler.address],
+        env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "4 units written" in run.stdout
+    driver.export(SELECTORS, *RANGE, tmp_path / "local")
+    pd.testing.assert_frame_equal(read_export(out), read_export(tmp_path / "local"))
