@@ -222,3 +222,36 @@ def test_cli_export_on_a_scheduler(
     assert "4 units written" in run.stdout
     driver.export(SELECTORS, *RANGE, tmp_path / "local")
     pd.testing.assert_frame_equal(read_export(out), read_export(tmp_path / "local"))
+
+
+def test_a_distributed_export_resumes_in_one_process_after_the_cluster_dies(
+    sandbox: Sandbox, driver: Client, tmp_path: Path
+) -> None:
+    env = {"RAADATA_CLIENT_ID": sandbox.client_id, "RAADATA_CLIENT_SECRET": sandbox.client_secret,
+           "RAADATA_ENVIRONMENT": sandbox.environment, "RAADATA_API_URL": sandbox.api_url,
+           "RAADATA_TOKEN_URL": sandbox.token_url}
+    out = tmp_path / "interrupted"
+    sandbox.faults.latency = 0.3
+    try:
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                          dashboard_address=None, env=env) as doomed:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "raadata", "--no-progress", "export", *SELECTORS,
+                 "--start", RANGE[0], "--end", RANGE[1], "--out", str(out),
+                 "--scheduler", doomed.scheduler_address],
+                env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            deadline = time.monotonic() + 120
+            while not list(out.glob("_raadata/units/*.json")):
+                assert process.poll() is None, "the export ended before the cluster died"
+                assert time.monotonic() < deadline, "no unit committed in 120 s"
+                time.sleep(0.05)
+        process.communicate(timeout=300)
+        assert process.returncode != 0  # the cluster is gone: the export stopped
+    finally:
+        sandbox.faults.reset()
+    resumed = driver.export(SELECTORS, *RANGE, out)
+    assert resumed.complete
+    assert resumed.units_skipped >= 1
+    assert resumed.units_skipped + resumed.units_written == 4
+    driver.export(SELECTORS, *RANGE, tmp_path / "local")
+    pd.testing.assert_frame_equal(read_export(out), read_export(tmp_path / "local"))
