@@ -72,6 +72,17 @@ class RaadataError(Exception):
 
     retried: bool = False
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A pickle carries the message (and ``retried``) only: never an attribute a library
+        may have hung on the error (a request, its headers), which could hold a credential."""
+        return (_rebuild_plain, (type(self), tuple(str(arg) for arg in self.args), self.retried))
+
+
+def _rebuild_plain(cls: type[RaadataError], args: tuple[str, ...], retried: bool) -> Exception:
+    error = cls(*args)
+    error.retried = retried
+    return error
+
 
 class ScopeWarning(UserWarning):
     """Some series were left out because the token's scopes do not cover them."""
