@@ -52,7 +52,7 @@ def main() -> None:
             points = len(single)
             del single
             with LocalCluster(n_workers=args.workers, threads_per_worker=4, processes=True,
-                              dashboard_address=None, env={**os.environ, **env}) as cluster, \
+                              dashboard_address=":0", env={**os.environ, **env}) as cluster, \
                     DaskClient(cluster):
                 lazy = raadata.dask.read_measurements(selectors, START, end, client=driver,
                                                       partition_freq="1D")

@@ -93,7 +93,22 @@ class HeaderValue(str):
     __slots__ = ()
 
     def __repr__(self) -> str:
-        return repr(self.split(" ", 1)[0] + " " + _MASK)
+        return repr(self.masked())
+
+    def masked(self) -> str:
+        """The scheme word and the mask: ``'Bearer ***'``."""
+        return self.split(" ", 1)[0] + " " + _MASK
+
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        # A pickle (of a request hung on an error, say, which tblib -- installed by
+        # dask.distributed -- pickles with the error's cause) carries the mask only.
+        return (str, (self.masked(),))
+
+    def __copy__(self) -> HeaderValue:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> HeaderValue:
+        return self
 
 
 def basic_blobs(client_id: str, secret: str) -> list[str]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import logging
+import pickle
 
 from raadata import ServerError
 from raadata._redaction import (
@@ -32,6 +34,17 @@ def test_header_values_keep_only_their_scheme_in_reprs() -> None:
     assert header == "Bearer abc.def.ghi-secret"  # sent as it is
     assert repr(header) == "'Bearer ***'"
     assert "ghi-secret" not in repr({"Authorization": header})
+
+
+def test_header_values_pickle_masked_and_copy_as_they_are() -> None:
+    """Whatever pickles an error's cause (tblib, installed by dask.distributed, does) pickles
+    the request hung on it; the header's pickle carries the mask only."""
+    header = HeaderValue("Bearer abc.def.ghi-secret")
+    dumped = pickle.dumps({"Authorization": header})
+    assert b"ghi-secret" not in dumped
+    assert pickle.loads(dumped) == {"Authorization": "Bearer ***"}
+    assert copy.copy(header) is header
+    assert copy.deepcopy(header) is header
 
 
 def test_basic_blobs_cover_both_spellings() -> None:

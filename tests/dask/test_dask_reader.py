@@ -39,7 +39,7 @@ def cluster(sandbox: Sandbox) -> Iterator[DaskClient]:
     """Two worker processes whose environment holds the credentials (as a real cluster's)."""
     env = dict(zip(ENV_NAMES, (sandbox.client_id, sandbox.client_secret, sandbox.environment,
                                sandbox.api_url, sandbox.token_url), strict=True))
-    with LocalCluster(n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=2, processes=True, dashboard_address=":0",
                       env=env) as local, DaskClient(local) as client:
         yield client
 
@@ -234,7 +234,7 @@ def test_a_distributed_export_resumes_in_one_process_after_the_cluster_dies(
     sandbox.faults.latency = 0.3
     try:
         with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                          dashboard_address=None, env=env) as doomed:
+                          dashboard_address=":0", env=env) as doomed:
             process = subprocess.Popen(
                 [sys.executable, "-m", "raadata", "--no-progress", "export", *SELECTORS,
                  "--start", RANGE[0], "--end", RANGE[1], "--out", str(out),
