@@ -23,7 +23,7 @@ from __future__ import annotations
 import uuid as uuidlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -340,24 +340,66 @@ def _smooth(x: F64) -> F64:
     return x * x * (3.0 - 2.0 * x)
 
 
-def _state(vi: int, t: F64) -> dict[str, F64]:
-    """Cycle position, speeds (kn), shaft speed (rpm) and shaft power (kW) at ``t``."""
-    cycle, port, scale = _CYCLE_S[vi], _PORT_S[vi], 1.0 + 0.08 * vi
-    tc = t + _SHIFT_S[vi]
-    k = np.floor(tc / cycle)
-    tau = tc - k * cycle  # seconds into the cycle; port call in [0, port)
-    sea = cycle - port
-    ramp = _smooth((tau - port) / _RAMP_S) * _smooth((cycle - tau) / _RAMP_S)
-    target = _V_DESIGN * (0.82 + 0.1 * np.sin(2 * np.pi * t / 39_600.0 + vi)
-                          + 0.05 * np.sin(2 * np.pi * t / 151_200.0 + 2 * vi))
-    stw = target * ramp
-    current = 0.3 * np.sin(2 * np.pi * t / 44_712.0 + vi) * ramp  # tidal, 12.42 h
-    sog = np.maximum(stw + current, 0.0)
-    weather = 1.0 + 0.05 * np.sin(2 * np.pi * t / 32_400.0 + 3 * vi)
-    power = scale * _MCR_KW * (stw / _V_DESIGN) ** 3 * weather
-    rpm = _N_MCR * sog / _V_DESIGN * (1.0 + 0.3 * (weather - 1.0))
-    return {"k": k, "tau": tau, "sea": sea + 0 * t, "port": port + 0 * t, "ramp": ramp,
-            "sog": sog, "power": power, "rpm": rpm, "load": power / (scale * _MCR_KW)}
+class _State:
+    """A vessel's state at times ``t`` (s), each part computed once and only when asked."""
+
+    def __init__(self, vi: int, t: F64):
+        self.vi, self.t, self.scale = vi, t, 1.0 + 0.08 * vi
+        self.port, self.sea = _PORT_S[vi], _CYCLE_S[vi] - _PORT_S[vi]
+
+    @cached_property
+    def k(self) -> F64:
+        """The cycle's number."""
+        return np.floor((self.t + _SHIFT_S[self.vi]) / _CYCLE_S[self.vi])
+
+    @cached_property
+    def tau(self) -> F64:
+        """Seconds into the cycle; the port call is ``[0, port)``."""
+        return self.t + _SHIFT_S[self.vi] - self.k * _CYCLE_S[self.vi]
+
+    @cached_property
+    def ramp(self) -> F64:
+        """0 in port, 1 at sea, smooth in between."""
+        tau = self.tau
+        return _smooth((tau - self.port) / _RAMP_S) * _smooth((_CYCLE_S[self.vi] - tau) / _RAMP_S)
+
+    @cached_property
+    def stw(self) -> F64:
+        """Speed through water (kn)."""
+        t, vi = self.t, self.vi
+        return _V_DESIGN * self.ramp * (0.82 + 0.1 * np.sin(2 * np.pi * t / 39_600.0 + vi)
+                                        + 0.05 * np.sin(2 * np.pi * t / 151_200.0 + 2 * vi))
+
+    @cached_property
+    def weather(self) -> F64:
+        """Added resistance factor (1 = calm)."""
+        return 1.0 + 0.05 * np.sin(2 * np.pi * self.t / 32_400.0 + 3 * self.vi)
+
+    @cached_property
+    def sog(self) -> F64:
+        """Speed over ground (kn): through the water plus a 12.42 h tidal current."""
+        current = 0.3 * np.sin(2 * np.pi * self.t / 44_712.0 + self.vi) * self.ramp
+        return np.maximum(self.stw + current, 0.0)
+
+    @cached_property
+    def power(self) -> F64:
+        """Shaft power (kW), by the propeller law."""
+        return self.scale * _MCR_KW * (self.stw / _V_DESIGN) ** 3 * self.weather
+
+    @cached_property
+    def rpm(self) -> F64:
+        """Shaft speed (rpm), proportional to SOG, a little up in weather."""
+        return _N_MCR * self.sog / _V_DESIGN * (1.0 + 0.3 * (self.weather - 1.0))
+
+    @cached_property
+    def load(self) -> F64:
+        """Main engine load (share of MCR)."""
+        return self.power / (self.scale * _MCR_KW)
+
+
+def _state(vi: int, t: F64) -> _State:
+    """The state of vessel ``vi`` at ``t`` (s since the epoch)."""
+    return _State(vi, t)
 
 
 def _sfoc(load: F64) -> F64:
@@ -368,34 +410,33 @@ def _sfoc(load: F64) -> F64:
 def _physics(tag: str, vi: int, t: F64, noise: F64) -> F64:
     """The value of ``tag`` on vessel ``vi`` at ``t`` (s), with measurement noise in [-1, 1)."""
     s = _state(vi, t)
-    power, rpm, load, sog = s["power"], s["rpm"], s["load"], s["sog"]
     if tag == "ME ShaftPower":
-        return power * (1.0 + 0.002 * noise)
+        return s.power * (1.0 + 0.002 * noise)
     if tag == "ME ShaftSpeed":
-        return rpm * (1.0 + 0.001 * noise)
+        return s.rpm * (1.0 + 0.001 * noise)
     if tag == "ME ShaftTorque":  # kNm = kW / (rad/s)
-        omega = 2 * np.pi * rpm / 60.0
-        return np.where(omega > 1e-6, power / np.maximum(omega, 1e-6), 0.0) * (
+        omega = 2 * np.pi * s.rpm / 60.0
+        return np.where(omega > 1e-6, s.power / np.maximum(omega, 1e-6), 0.0) * (
             1.0 + 0.002 * noise)
     if tag == "ME FuelMassFlow":  # kg/h = g/kWh * kW / 1000
-        return _sfoc(load) * power / 1000.0 * (1.0 + 0.002 * noise)
+        return _sfoc(s.load) * s.power / 1000.0 * (1.0 + 0.002 * noise)
     if tag == "Nav SOG":
-        return sog + 0.05 * noise * s["ramp"]
+        return s.sog + 0.05 * noise * s.ramp
     if tag == "Nav Heading":
-        turn = 180.0 * _smooth((s["tau"] - s["port"]) / _RAMP_S)
-        course = 40.0 + 70.0 * vi + 180.0 * s["k"] + turn
-        meander = (12.0 * np.sin(2 * np.pi * t / 25_200.0 + vi) * s["ramp"]
-                   + 4.0 * np.sin(2 * np.pi * t / 8_280.0) * s["ramp"])
+        turn = 180.0 * _smooth((s.tau - s.port) / _RAMP_S)
+        course = 40.0 + 70.0 * vi + 180.0 * s.k + turn
+        meander = (12.0 * np.sin(2 * np.pi * t / 25_200.0 + vi) * s.ramp
+                   + 4.0 * np.sin(2 * np.pi * t / 8_280.0) * s.ramp)
         return course + meander + 0.2 * noise
-    in_port = s["ramp"] < 0.01
+    in_port = s.ramp < 0.01
     if tag in ("AE1 Power", "AE2 Power"):
         base = 420.0 if tag == "AE1 Power" else 380.0
         hotel = np.where(in_port, 2.0 * base, base) * (1.0 + 0.08 * vi)
         return hotel * (1.0 + 0.05 * np.sin(2 * np.pi * t / 7_200.0 + vi)) + 10.0 * noise
     if tag == "ME LubOil Pressure":
-        return (1.0 + 3.4 * _smooth(load * 5.0)) * (1.0 + 0.01 * noise)
+        return (1.0 + 3.4 * _smooth(s.load * 5.0)) * (1.0 + 0.01 * noise)
     if tag == "ME Exhaust Temp":
-        return 45.0 + 320.0 * _smooth(load * 3.0) * (0.75 + 0.25 * load) + 2.0 * noise
+        return 45.0 + 320.0 * _smooth(s.load * 3.0) * (0.75 + 0.25 * s.load) + 2.0 * noise
     if tag == "SW Temp":  # seasonal: warmest mid-August (day 19585 = 2023-08-16)
         day = t / 86_400.0
         return (11.0 + 2.0 * vi + 6.0 * np.cos(2 * np.pi * (day - 19_585.0) / 365.25)
@@ -405,13 +446,13 @@ def _physics(tag: str, vi: int, t: F64, noise: F64) -> F64:
     raise KeyError(tag)
 
 
-def _tank(vi: int, s: dict[str, F64]) -> F64:
+def _tank(vi: int, s: _State) -> F64:
     """Tank volume (m3): full after bunkering mid-port, falling with fuel burnt at sea.
 
     The burn is the mean sea consumption times the time under way (closed form), so it
     falls faster at speed; in port the level holds until bunkering refills it over 2 h.
     """
-    tau, port, sea = s["tau"], s["port"], s["sea"]
+    tau, port, sea = s.tau, s.port, s.sea
     rate = _sfoc(np.full(1, 0.55))[0] * 0.55 * _MCR_KW / 1e6 / _RHO_HFO / 3600.0  # m3/s
     under_way = np.clip(tau - port, 0.0, None)
     level_at_sea = _TANK_FULL - rate * under_way

@@ -25,7 +25,7 @@ def _series(imo: str, tag: str, us: np.ndarray) -> F64:
 
 def _at_sea(imo: str, us: np.ndarray) -> np.ndarray:
     vi = IMOS.index(imo)
-    return np.asarray(fleet_mod._state(vi, us / US_PER_S)["ramp"] > 0.99)
+    return np.asarray(fleet_mod._state(vi, us / US_PER_S).ramp > 0.99)
 
 
 @pytest.mark.parametrize("imo", IMOS)
@@ -58,7 +58,7 @@ def test_sfoc_lowest_near_80_percent_load() -> None:
 def test_port_calls(imo: str) -> None:
     us = _grid(60)
     vi = IMOS.index(imo)
-    port = np.asarray(fleet_mod._state(vi, us / US_PER_S)["ramp"] < 0.01)
+    port = np.asarray(fleet_mod._state(vi, us / US_PER_S).ramp < 0.01)
     sea = _at_sea(imo, us)
     assert port.sum() > 60
     assert sea.sum() > 60
