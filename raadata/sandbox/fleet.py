@@ -9,7 +9,9 @@ seconds, from 2024-01-01T00:00:00Z (``DATA_START``) on; a range ``[start, end)``
 Each vessel has periodic outages (a few hours every few days) with no samples at all. The
 server additionally cuts every range at its own "now". A value is a pure function of
 (series, timestamp): ``fleet.values(uuid, ts)`` gives what the API serves for those stamps,
-a small deterministic fraction of them NaN (served as null).
+a small deterministic fraction of them NaN (served as null). The values obey ship physics:
+voyages and port calls, the propeller law, SFOC-based fuel flow, torque = P/(2πn), continuous
+heading, tanks that fall at sea and are refilled in port, and a seasonal sea temperature.
 
     >>> fleet = default_fleet()
     >>> spec = fleet.series[0]
@@ -68,11 +70,10 @@ class Vessel:
 
 @dataclass(frozen=True)
 class Signal:
-    """How a series' values are made: a slow wave, a faster wave and hashed noise, clipped.
-
-    ``base + amplitude*sin(2πt/period_s + φ1) + amplitude/4*sin(2πt/(0.37 period_s) + φ2)
-    + noise*(2u - 1)``, clipped to ``[low, high]``, rounded to ``decimals``; ``u`` in [0, 1)
-    and the phases φ come from a hash of the series and the timestamp.
+    """A series' value range and rounding: values are clipped to ``[low, high]`` (metadata's
+    ``rangeLow``/``rangeHigh``) and rounded to ``decimals``. The values themselves come from
+    the vessel physics (``_physics``); ``base``, ``amplitude``, ``period_s`` and ``noise`` are
+    kept as descriptive figures of the series and are not used to make values.
     """
 
     base: float
