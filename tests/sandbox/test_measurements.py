@@ -46,7 +46,7 @@ def test_the_documented_measurement_call(http: Http, sb: Sandbox) -> None:
     assert rows == expected_rows(sb, uuid_of(sb, POWER), RANGE["from"], RANGE["to"])
     assert len(rows) == 600
     assert rows[0] == {"id": "b9723c91-e702-5585-8d09-876871a58413",
-                       "timestamp": "2025-01-01T00:00:00.000000Z", "value": 7199.3}
+                       "timestamp": "2025-01-01T00:00:00.000000Z", "value": 6169.1}
 
 
 @pytest.mark.parametrize(("params", "headers"), [
