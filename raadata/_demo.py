@@ -25,10 +25,31 @@ def run_demo(out: Path, *, hours: int = 24, echo: Callable[[str], None] = print)
         report = client.last_report
         echo(f"DataFrame: {frame.shape[0]:,} timestamps x {frame.shape[1]} series")
         echo(report.summary().splitlines()[0] if report else "")
-        echo(frame.describe().T[["count", "mean", "min", "max"]].round(2).to_string())
+        echo(summary_table(frame).to_string())
         result = client.export("raalabs/*/*", start, end, out, overwrite=True)
         echo(f"Parquet dataset: {result}")
         back = pd.read_parquet(out)
         echo(
             f"read back with pandas.read_parquet: {len(back):,} rows, columns {list(back.columns)}"
         )
+    echo("")
+    echo("next steps:")
+    echo("  in Python:  raadata sandbox  (prints the exports for another shell; then "
+         'raadata.get_series("raalabs/*/ME ShaftPower", "2025-01-01", "2025-01-02"))')
+    echo('  notebooks:  pip install -e ".[notebooks]" && jupyter lab notebooks/')
+    echo("  your data:  your Raa Labs client credentials in the environment (README, "
+         '"Credentials"), then raadata whoami')
+
+
+def summary_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per series: its unit, the number of readings (an integer) and mean/min/max
+    in that unit."""
+    units = frame.attrs.get("units", {})
+    table = pd.DataFrame({
+        "unit": [units.get(column, "") for column in frame.columns],
+        "count": frame.count().to_numpy(),
+        "mean": frame.mean().to_numpy(),
+        "min": frame.min().to_numpy(),
+        "max": frame.max().to_numpy(),
+    }, index=frame.columns)
+    return table.round(2)

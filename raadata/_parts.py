@@ -22,15 +22,27 @@ _ROW_GROUP = 1_000_000
 
 
 def labelled(table: pa.Table, names: Mapping[str, str]) -> pa.Table:
-    """Long form for files: timestamp, series (label), id (UUID), [aggregation], value."""
+    """Long form for files: timestamp, series (label), id (UUID), [aggregation], value.
+
+    A missing reading is a null in the file (not NaN), so that SQL and dataframe aggregates
+    over the files skip it as they skip any missing value.
+    """
     uuids = pa.array(list(names), pa.string())
     labels = pa.array([names[u] for u in names], pa.string())
     series = pc.take(labels, pc.index_in(table.column("id"), value_set=uuids))
     columns = {"timestamp": table.column("timestamp"), "series": series, "id": table.column("id")}
     if "aggregation" in table.column_names:
         columns["aggregation"] = table.column("aggregation")
-    columns["value"] = table.column("value")
+    columns["value"] = nan_as_null(table.column("value"))
     return pa.table(columns)
+
+
+def nan_as_null(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """``values`` with every NaN a null (the same column when there is none)."""
+    nan = pc.is_nan(values)
+    if not pc.any(nan).as_py():
+        return values
+    return pc.if_else(nan, pa.scalar(None, values.type), values)
 
 
 class PartWriter:

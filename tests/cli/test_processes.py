@@ -178,6 +178,13 @@ def test_demo_as_a_process(invocation: list[str], tmp_path: Path) -> None:
     assert f"Parquet dataset: {out}: " in text
     assert "read back with pandas.read_parquet" in text
     assert "secret" not in text.lower()
+    shaft = next(line for line in text.splitlines() if "IMO1000001/ME ShaftPower" in line)
+    unit, count = shaft.split("ShaftPower", 1)[1].split()[:2]
+    assert unit == "kW"
+    assert count.isdigit()  # counts are integers, not 3600.0
+    steps = text.rstrip().splitlines()[-3:]
+    assert [line.split(":")[0].strip() for line in steps] == ["in Python", "notebooks",
+                                                              "your data"]
     check_demo_dataset(out)
 
 

@@ -243,3 +243,53 @@ def test_export_survives_faults_the_http_layer_retries(
     expected = client.measurements(ALL, *RANGE, shape="long")
     pd.testing.assert_frame_equal(read_back(tmp_path / "out"), expected, check_dtype=False)
 
+
+
+def test_missing_readings_are_nulls_that_sql_and_polars_skip(
+    client: Client, tmp_path: Path
+) -> None:
+    import duckdb
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "out"
+    client.export(ALL, *RANGE, out)
+    expected = client.measurements(ALL, *RANGE, shape="long")
+    missing = int(expected["value"].isna().sum())
+    assert missing > 0  # the sandbox serves some nulls: the check means something
+    table = pq.read_table(out)
+    assert table.column("value").null_count == missing
+    assert not pc_any_nan(table)
+    daily = duckdb.sql(
+        f"SELECT series, date, avg(value) AS mean FROM read_parquet('{out}/**/*.parquet', "
+        "hive_partitioning = true) GROUP BY ALL").df()
+    assert len(daily) == 36 * 2
+    assert daily["mean"].notna().all()
+    means = pl.scan_parquet(f"{out}/**/*.parquet").group_by("series").agg(
+        pl.col("value").mean()).collect()
+    assert means["value"].is_finite().all()
+    # pandas reads the nulls back as NaN, the missing marker of frames
+    pd.testing.assert_frame_equal(read_back(out), expected, check_dtype=False)
+
+
+def test_statistics_exports_hold_nulls_for_empty_windows(client: Client, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "stats"
+    client.export(ALL, *RANGE, out, statistics=True, window="1min",
+                  aggregations=["avg", "max"])
+    expected = client.statistics(ALL, *RANGE, window="1min", aggregations=["avg", "max"],
+                                 shape="long")
+    missing = int(expected["value"].isna().sum())
+    assert missing > 0  # windows of the slower series that hold no sample
+    table = pq.read_table(out)
+    assert table.column("value").null_count == missing
+    assert not pc_any_nan(table)
+
+
+def pc_any_nan(table: object) -> bool:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    assert isinstance(table, pa.Table)
+    return bool(pc.any(pc.is_nan(table.column("value"))).as_py())
