@@ -25,13 +25,15 @@ from __future__ import annotations
 import uuid as uuidlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from raadata.sandbox import physics
 from raadata.sandbox.clock import US_PER_S, Instant, to_us
+from raadata.sandbox.physics import F64
 
 DOMAINS = ("id", "raalabs", "jsmea", "parameters", "maker", "vis-3-8a")
 """The naming domains (prism-api.md §3), in the order ``mapsTo`` lists them."""
@@ -46,7 +48,6 @@ NAN_ONE_IN = 1024
 """About one value in this many is NaN (decided by a hash of series and timestamp)."""
 
 I64 = npt.NDArray[np.int64]
-F64 = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ class Vessel:
 class Signal:
     """A series' value range and rounding: values are clipped to ``[low, high]`` (metadata's
     ``rangeLow``/``rangeHigh``) and rounded to ``decimals``. The values themselves come from
-    the vessel physics (``_physics``); ``base``, ``amplitude``, ``period_s`` and ``noise`` are
-    kept as descriptive figures of the series and are not used to make values.
+    the vessel physics (``raadata.sandbox.physics``); ``base``, ``amplitude``, ``period_s``
+    and ``noise`` are kept as descriptive figures of the series and do not make values.
     """
 
     base: float
@@ -296,7 +297,7 @@ class Fleet:
 
         A pure function of (series, timestamp, fleet seed), defined at any instant; NaN
         about once in ``NAN_ONE_IN`` stamps. Outages are a matter of ``timestamps``, not of
-        values. The physics is in ``_physics`` (shared by all series of a vessel).
+        values. The physics is in ``raadata.sandbox.physics`` (shared by all series of a vessel).
         """
         arr = np.asarray(timestamps)
         if arr.dtype.kind == "M":
@@ -309,7 +310,7 @@ class Fleet:
         h = _mix(us.astype(np.uint64) * _GOLDEN ^ np.uint64(key))
         noise = (h >> np.uint64(11)).astype(np.float64) * (2.0 / 2**53) - 1.0
         vi = next(i for i, v in enumerate(self.vessels) if v.imo == spec.imo)
-        v = _physics(spec.tag, vi, us.astype(np.float64) / US_PER_S, noise)
+        v = physics.value(spec.tag, vi, us.astype(np.float64) / US_PER_S, noise)
         if spec.tag != "Nav Heading":
             v = np.clip(v, sig.low, sig.high)
         v = v.round(sig.decimals)
@@ -317,151 +318,6 @@ class Fleet:
             v %= 360.0
         v[(h & np.uint64(NAN_ONE_IN - 1)) == 0] = np.nan
         return v
-
-
-# -- physics ---------------------------------------------------------------------------------
-# Each vessel shuttles between two ports: a cycle of CYCLE_S seconds starts with a port call
-# (PORT_S: main engine stopped, auxiliary load up, bunkering in its middle), then departs
-# (a RAMP_S speed-up during which it turns 180 degrees), sails, and slows down over RAMP_S
-# before the next port call. Everything below is a closed-form function of t (s since epoch).
-
-_CYCLE_S = (6 * 86_400.0, 7 * 86_400.0, 5 * 86_400.0)
-_PORT_S = (20 * 3600.0, 24 * 3600.0, 16 * 3600.0)
-_SHIFT_S = (5 * 3600.0, 31 * 3600.0, 59 * 3600.0)
-_RAMP_S = 2 * 3600.0
-_V_DESIGN = 14.0  # kn at MCR (speed through water)
-_MCR_KW = 12_000.0  # main engine maximum continuous rating
-_N_MCR = 95.0  # rpm at MCR
-_TANK_FULL = 900.0  # m3 after bunkering
-_RHO_HFO = 0.98  # t/m3
-
-
-def _smooth(x: F64) -> F64:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)
-
-
-class _State:
-    """A vessel's state at times ``t`` (s), each part computed once and only when asked."""
-
-    def __init__(self, vi: int, t: F64):
-        self.vi, self.t, self.scale = vi, t, 1.0 + 0.08 * vi
-        self.port, self.sea = _PORT_S[vi], _CYCLE_S[vi] - _PORT_S[vi]
-
-    @cached_property
-    def k(self) -> F64:
-        """The cycle's number."""
-        return np.floor((self.t + _SHIFT_S[self.vi]) / _CYCLE_S[self.vi])
-
-    @cached_property
-    def tau(self) -> F64:
-        """Seconds into the cycle; the port call is ``[0, port)``."""
-        return self.t + _SHIFT_S[self.vi] - self.k * _CYCLE_S[self.vi]
-
-    @cached_property
-    def ramp(self) -> F64:
-        """0 in port, 1 at sea, smooth in between."""
-        tau = self.tau
-        return _smooth((tau - self.port) / _RAMP_S) * _smooth((_CYCLE_S[self.vi] - tau) / _RAMP_S)
-
-    @cached_property
-    def stw(self) -> F64:
-        """Speed through water (kn)."""
-        t, vi = self.t, self.vi
-        return _V_DESIGN * self.ramp * (0.82 + 0.1 * np.sin(2 * np.pi * t / 39_600.0 + vi)
-                                        + 0.05 * np.sin(2 * np.pi * t / 151_200.0 + 2 * vi))
-
-    @cached_property
-    def weather(self) -> F64:
-        """Added resistance factor (1 = calm)."""
-        return 1.0 + 0.05 * np.sin(2 * np.pi * self.t / 32_400.0 + 3 * self.vi)
-
-    @cached_property
-    def sog(self) -> F64:
-        """Speed over ground (kn): through the water plus a 12.42 h tidal current."""
-        current = 0.3 * np.sin(2 * np.pi * self.t / 44_712.0 + self.vi) * self.ramp
-        return np.maximum(self.stw + current, 0.0)
-
-    @cached_property
-    def power(self) -> F64:
-        """Shaft power (kW), by the propeller law."""
-        return self.scale * _MCR_KW * (self.stw / _V_DESIGN) ** 3 * self.weather
-
-    @cached_property
-    def rpm(self) -> F64:
-        """Shaft speed (rpm), proportional to SOG, a little up in weather."""
-        return _N_MCR * self.sog / _V_DESIGN * (1.0 + 0.3 * (self.weather - 1.0))
-
-    @cached_property
-    def load(self) -> F64:
-        """Main engine load (share of MCR)."""
-        return self.power / (self.scale * _MCR_KW)
-
-
-def _state(vi: int, t: F64) -> _State:
-    """The state of vessel ``vi`` at ``t`` (s since the epoch)."""
-    return _State(vi, t)
-
-
-def _sfoc(load: F64) -> F64:
-    """Specific fuel oil consumption (g/kWh): 168 at 80 % load, up to ~197 at low load."""
-    return 168.0 + 45.0 * (load - 0.8) ** 2
-
-
-def _physics(tag: str, vi: int, t: F64, noise: F64) -> F64:
-    """The value of ``tag`` on vessel ``vi`` at ``t`` (s), with measurement noise in [-1, 1)."""
-    s = _state(vi, t)
-    if tag == "ME ShaftPower":
-        return s.power * (1.0 + 0.002 * noise)
-    if tag == "ME ShaftSpeed":
-        return s.rpm * (1.0 + 0.001 * noise)
-    if tag == "ME ShaftTorque":  # kNm = kW / (rad/s)
-        omega = 2 * np.pi * s.rpm / 60.0
-        return np.where(omega > 1e-6, s.power / np.maximum(omega, 1e-6), 0.0) * (
-            1.0 + 0.002 * noise)
-    if tag == "ME FuelMassFlow":  # kg/h = g/kWh * kW / 1000
-        return _sfoc(s.load) * s.power / 1000.0 * (1.0 + 0.002 * noise)
-    if tag == "Nav SOG":
-        return s.sog + 0.05 * noise * s.ramp
-    if tag == "Nav Heading":
-        turn = 180.0 * _smooth((s.tau - s.port) / _RAMP_S)
-        course = 40.0 + 70.0 * vi + 180.0 * s.k + turn
-        meander = (12.0 * np.sin(2 * np.pi * t / 25_200.0 + vi) * s.ramp
-                   + 4.0 * np.sin(2 * np.pi * t / 8_280.0) * s.ramp)
-        return course + meander + 0.2 * noise
-    in_port = s.ramp < 0.01
-    if tag in ("AE1 Power", "AE2 Power"):
-        base = 420.0 if tag == "AE1 Power" else 380.0
-        hotel = np.where(in_port, 2.0 * base, base) * (1.0 + 0.08 * vi)
-        return hotel * (1.0 + 0.05 * np.sin(2 * np.pi * t / 7_200.0 + vi)) + 10.0 * noise
-    if tag == "ME LubOil Pressure":
-        return (1.0 + 3.4 * _smooth(s.load * 5.0)) * (1.0 + 0.01 * noise)
-    if tag == "ME Exhaust Temp":
-        return 45.0 + 320.0 * _smooth(s.load * 3.0) * (0.75 + 0.25 * s.load) + 2.0 * noise
-    if tag == "SW Temp":  # seasonal: warmest mid-August (day 19585 = 2023-08-16)
-        day = t / 86_400.0
-        return (11.0 + 2.0 * vi + 6.0 * np.cos(2 * np.pi * (day - 19_585.0) / 365.25)
-                + 0.3 * np.sin(2 * np.pi * day) + 0.05 * noise)
-    if tag == "HFO Tank1 Level":
-        return _tank(vi, s) * (1.0 + 0.08 * vi) + 0.2 * noise
-    raise KeyError(tag)
-
-
-def _tank(vi: int, s: _State) -> F64:
-    """Tank volume (m3): full after bunkering mid-port, falling with fuel burnt at sea.
-
-    The burn is the mean sea consumption times the time under way (closed form), so it
-    falls faster at speed; in port the level holds until bunkering refills it over 2 h.
-    """
-    tau, port, sea = s.tau, s.port, s.sea
-    rate = _sfoc(np.full(1, 0.55))[0] * 0.55 * _MCR_KW / 1e6 / _RHO_HFO / 3600.0  # m3/s
-    under_way = np.clip(tau - port, 0.0, None)
-    level_at_sea = _TANK_FULL - rate * under_way
-    arrived = _TANK_FULL - rate * sea
-    bunker = _smooth((tau - port / 2.0) / 7_200.0)
-    in_port_level = arrived + (_TANK_FULL - arrived) * bunker
-    level: F64 = np.where(tau < port, in_port_level, level_at_sea)
-    return level
 
 
 @cache

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from raadata.sandbox import fleet as fleet_mod
+from raadata.sandbox import physics
 from raadata.sandbox.clock import US_PER_S, to_us
-from raadata.sandbox.fleet import F64, default_fleet
+from raadata.sandbox.fleet import default_fleet
+from raadata.sandbox.physics import F64
 
 FLEET = default_fleet()
 IMOS = [v.imo for v in FLEET.vessels]
@@ -25,7 +27,7 @@ def _series(imo: str, tag: str, us: np.ndarray) -> F64:
 
 def _at_sea(imo: str, us: np.ndarray) -> np.ndarray:
     vi = IMOS.index(imo)
-    return np.asarray(fleet_mod._state(vi, us / US_PER_S).ramp > 0.99)
+    return np.asarray(physics.state(vi, us / US_PER_S).ramp > 0.99)
 
 
 @pytest.mark.parametrize("imo", IMOS)
@@ -48,7 +50,7 @@ def test_propeller_law_sfoc_and_torque(imo: str) -> None:
 
 def test_sfoc_lowest_near_80_percent_load() -> None:
     load = np.linspace(0.0, 1.0, 101)
-    sfoc = fleet_mod._sfoc(load)
+    sfoc = physics.sfoc(load)
     assert 0.75 <= load[np.argmin(sfoc)] <= 0.85
     assert sfoc.min() >= 165.0
     assert sfoc.max() <= 200.0
@@ -58,7 +60,7 @@ def test_sfoc_lowest_near_80_percent_load() -> None:
 def test_port_calls(imo: str) -> None:
     us = _grid(60)
     vi = IMOS.index(imo)
-    port = np.asarray(fleet_mod._state(vi, us / US_PER_S).ramp < 0.01)
+    port = np.asarray(physics.state(vi, us / US_PER_S).ramp < 0.01)
     sea = _at_sea(imo, us)
     assert port.sum() > 60
     assert sea.sum() > 60
