@@ -19,24 +19,19 @@ import pandas as pd
 from raadata._auth import Identity
 from raadata._cached import ClientCache, open_cache
 from raadata._config import Secret, Settings, settings_from
-from raadata._delta import DeltaUnits
-from raadata._export import export_dataset
+from raadata._export import export_query
 from raadata._export_types import (
     PARTITION_KEYS,
     ExportResult,
-    ExportSpec,
     Format,
     SeriesChange,
     check_partition_by,
 )
 from raadata._frames import (
     in_requested_order,
-    metadata_frame,
     statistics_wide_frame,
-    unique_labels,
 )
 from raadata._http import Transport
-from raadata._objectstore import open_store
 from raadata._planning import Pull
 from raadata._pulls import Plan, Puller, Started
 from raadata._query import (
@@ -50,18 +45,10 @@ from raadata._query import (
     statistics_pull,
 )
 from raadata._report import PullReport
-from raadata._resolve import SeriesInfo, fetch_metadata
+from raadata._resolve import SeriesInfo
 from raadata._selectors import parse_selectors
-from raadata._timerange import TimeInput, format_instant
-from raadata._views import (
-    ColumnStyle,
-    check_tz,
-    complete_windows,
-    fleet_columns,
-    latest_rows,
-    vessel_names,
-    with_tz,
-)
+from raadata._timerange import TimeInput
+from raadata._views import ColumnStyle, View, complete_windows, latest_rows
 
 __all__ = ["Client"]
 
@@ -218,14 +205,12 @@ class Client:
                 window="1m" if window is None else window, shape=shape, complete=complete,
                 columns=columns, tz=tz, categorical=categorical, **options,
             )
-        check_choice("shape", shape, ("wide", "long"))
-        check_choice("columns", columns, ("flat", "fleet"))
-        check_tz(tz)
+        view = View(shape, columns, tz, categorical)
         query = Query.build(selectors, start, end, options)
         started = self._start(query, measurements_pull(query.target_points))
         frame = (self._puller.long(started, categorical) if shape == "long"
                  else self._puller.wide(started))
-        return self._present(frame, started, columns if shape == "wide" else "flat", tz)
+        return view.present(frame, started)
 
     def statistics(
         self,
@@ -252,9 +237,7 @@ class Client:
         ``series``, ``id``, ``aggregation``, ``value``. ``tz``, ``categorical`` as in
         :meth:`measurements`.
         """
-        check_choice("shape", shape, ("wide", "long"))
-        check_choice("columns", columns, ("flat", "fleet"))
-        check_tz(tz)
+        view = View(shape, columns, tz, categorical)
         query = Query.build(selectors, start, end, options)
         pull = statistics_pull(aggregations, window, query.target_points)
         started = self._start(query, pull)
@@ -264,10 +247,10 @@ class Client:
                                      query.time_range.start, query.time_range.end, pull.align)
         if shape == "wide":
             attrs = frame.attrs
-            frame = statistics_wide_frame(frame, keep_levels=columns == "fleet")
+            frame = statistics_wide_frame(frame, keep_levels=view.fleet)
             frame = in_requested_order(frame, pull.aggregations)
             frame.attrs = attrs
-        return self._present(frame, started, columns if shape == "wide" else "flat", tz)
+        return view.present(frame, started)
 
     def latest(
         self,
@@ -282,24 +265,12 @@ class Client:
         One row per series (index ``series``): ``timestamp``, ``value``, ``unit``; missing
         readings (NaN) are skipped, and a series with no reading in the lookback is left out.
         """
-        check_tz(tz)
+        view = View(tz=tz)
         if any(key in options for key in ("since", "last", "year", "month", "day")):
             raise TypeError("latest() takes lookback=, not another time range")
         query = Query.build(selectors, None, None, {**options, "since": lookback})
         started = self._start(query, measurements_pull(query.target_points))
-        frame = latest_rows(self._puller.long(started), started.uom)
-        return self._present(frame, started, "flat", tz)
-
-    def _present(
-        self, frame: pd.DataFrame, started: Started, columns: ColumnStyle, tz: str | None
-    ) -> pd.DataFrame:
-        """The finished frame: fleet columns, display zone, vessel names and the report."""
-        if columns == "fleet":
-            frame = fleet_columns(frame, started.labels, started.series)
-        frame = with_tz(frame, tz)
-        frame.attrs["vessels"] = vessel_names(started.series)
-        frame.attrs["report"] = started.report.as_dict()
-        return frame
+        return view.present(latest_rows(self._puller.long(started), started.uom), started)
 
     def metadata(
         self, selectors: SelectorInput, *, domain: str | None = None, verbose: bool = False
@@ -309,13 +280,7 @@ class Client:
         Columns: ``series`` (the id in the queried domain), ``domain``, the metadata
         fields (``name``, ``uom``, ``timeSeriesId``, ...) and ``mapsTo.<domain>``.
         """
-        parsed = parse_selectors(selectors, domain)
-        cache = self._puller.metadata
-        frames = [
-            metadata_frame(fetch_metadata(self.transport, s, cache, verbose=verbose), s.domain)
-            for s in parsed
-        ]
-        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        return self._puller.metadata_table(parse_selectors(selectors, domain), verbose)
 
     def iter_frames(
         self,
@@ -383,45 +348,12 @@ class Client:
         check_choice("format", format, ("parquet", "delta"))
         check_choice("on_series_change", on_series_change, ("fetch", "refuse"))
         query = Query.build(selectors, start, end, options)
-        pull = (
-            statistics_pull(aggregations, window, query.target_points)
-            if statistics
-            else measurements_pull(query.target_points)
-        )
-        spec = ExportSpec(
-            kind=pull.kind,
-            selectors=tuple(s.path for s in query.selectors),
-            start=format_instant(query.time_range.start),
-            end=format_instant(query.time_range.end),
-            params=pull.params,
-            partition_by=keys,
-            labels=query.labels,
-            api_version=self.settings.api_version,
-            format=format,
-        )
-        if overwrite and verify_only:
-            raise ValueError("verify_only=True checks an export; it cannot overwrite it")
-        store = open_store(path, storage_options)
-        delta = (DeltaUnits(store.url, storage_options or {}, keys) if format == "delta"
-                 else None)
-        series = self._puller.series(query.selectors, query.on_denied)
-        names = unique_labels([(info.uuid, info.label(query.labels)) for info in series])
-        result = export_dataset(
-            self.transport,
-            pull,
-            series,
-            query.time_range,
-            store,
-            spec,
-            names,
-            formats=self._puller.formats,
-            max_workers=query.max_workers or self.max_workers,
-            progress=self.progress if query.progress is None else query.progress,
-            overwrite=overwrite,
-            on_series_change=on_series_change,
-            verify_only=verify_only,
-            route=self._puller.route,
-            delta=delta,
+        pull = (statistics_pull(aggregations, window, query.target_points) if statistics
+                else measurements_pull(query.target_points))
+        result = export_query(
+            self._puller, query, pull, path, api_version=self.settings.api_version,
+            partition_by=keys, format=format, storage_options=storage_options,
+            overwrite=overwrite, on_series_change=on_series_change, verify_only=verify_only,
         )
         self.last_report = result.report
         return result

@@ -24,13 +24,13 @@ from raadata._client import Client
 from raadata._dataset import UnitKey
 from raadata._decode import MEASUREMENTS_SCHEMA, STATISTICS_SCHEMA
 from raadata._delta import DeltaUnits
-from raadata._export import UNIT_RUNNER, UnitJob, write_units
 from raadata._export_types import ExportResult
 from raadata._frames import long_frame, statistics_long_frame
 from raadata._objectstore import open_store
 from raadata._planning import Unit
 from raadata._query import Query, QueryOptions, SelectorInput, parse_aggregations
 from raadata._timerange import TimeInput, parse_duration
+from raadata._units import UNIT_RUNNER, UnitJob, write_units
 
 __all__ = ["export", "read_measurements", "read_statistics"]
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from raadata._dataset import (
     LAYOUT,
@@ -34,39 +32,67 @@ from raadata._dataset import (
 )
 from raadata._delta import DeltaUnits
 from raadata._errors import ExportConflictError
-from raadata._export_types import ExportResult, ExportSpec, SeriesChange
-from raadata._fetch import Route, WireFormats, rows_per_uuid, run
+from raadata._export_types import ExportResult, ExportSpec, Format, SeriesChange
+from raadata._fetch import Route, WireFormats
+from raadata._frames import unique_labels
 from raadata._http import Transport
-from raadata._parts import PartWriter, file_metadata, labelled, series_json
+from raadata._objectstore import open_store
+from raadata._parts import series_json
 from raadata._planning import Pull, Unit, day_units, pack
-from raadata._pulls import domain_aliases
-from raadata._report import PullReport
+from raadata._pulls import Puller
+from raadata._query import Query
 from raadata._resolve import SeriesInfo
 from raadata._store import LOCK, TMP_SUFFIX, WRITER, Store
 from raadata._timerange import TimeRange, format_instant
+from raadata._units import UNIT_RUNNER, UnitJob, write_units
 from raadata._version import __version__
+
+__all__ = ["export_dataset", "export_query", "plan_batches", "plan_units"]
 
 log = logging.getLogger(__name__)
 
-_ROW_GROUP = 1_000_000
-
-
-@dataclass(frozen=True)
-class UnitJob:
-    """What writing any unit of an export needs besides its key: picklable, no credentials
-    (it travels to Dask workers)."""
-
-    pull: Pull
-    series: tuple[SeriesInfo, ...]
-    names: Mapping[str, str]
-    partition_by: tuple[str, ...]
-    format: str
-
-
-Runner = Callable[[Sequence[tuple[UnitKey, Unit]], UnitJob, ExportResult], None]
-UNIT_RUNNER: ContextVar[Runner | None] = ContextVar("raadata_unit_runner", default=None)
-"""Who writes the units still to do (default: this process, through :func:`write_units`);
-set by ``raadata.dask.export`` to run them as tasks on a cluster."""
+def export_query(
+    puller: Puller,
+    query: Query,
+    pull: Pull,
+    path: str | os.PathLike[str],
+    *,
+    api_version: str,
+    partition_by: tuple[str, ...],
+    format: Format,
+    storage_options: Mapping[str, Any] | None,
+    overwrite: bool,
+    on_series_change: SeriesChange,
+    verify_only: bool,
+) -> ExportResult:
+    """Export the series and range of ``query``, fetched by ``pull``, to ``path`` (a folder
+    or an object store URL); see :meth:`raadata.Client.export`."""
+    if overwrite and verify_only:
+        raise ValueError("verify_only=True checks an export; it cannot overwrite it")
+    spec = ExportSpec(
+        kind=pull.kind,
+        selectors=tuple(s.path for s in query.selectors),
+        start=format_instant(query.time_range.start),
+        end=format_instant(query.time_range.end),
+        params=pull.params,
+        partition_by=partition_by,
+        labels=query.labels,
+        api_version=api_version,
+        format=format,
+    )
+    store = open_store(path, storage_options)
+    delta = (DeltaUnits(store.url, storage_options or {}, partition_by) if format == "delta"
+             else None)
+    series = puller.series(query.selectors, query.on_denied)
+    names = unique_labels([(info.uuid, info.label(query.labels)) for info in series])
+    return export_dataset(
+        puller.transport, pull, series, query.time_range, store, spec, names,
+        formats=puller.formats,
+        max_workers=query.max_workers or puller.max_workers,
+        progress=puller.progress if query.progress is None else query.progress,
+        overwrite=overwrite, on_series_change=on_series_change, verify_only=verify_only,
+        route=puller.route, delta=delta,
+    )
 
 
 def plan_batches(
@@ -315,65 +341,6 @@ def _already_in_the_log(
         store.write_bytes(marker_path(key), json.dumps(Marker(key.text, ()).as_json()).encode())
         result.units_skipped += 1
     return [(key, unit) for key, unit in todo if key not in in_log]
-
-
-def write_units(
-    transport: Transport,
-    pull: Pull,
-    store: Store,
-    todo: Sequence[tuple[UnitKey, Unit]],
-    series: Sequence[SeriesInfo],
-    names: Mapping[str, str],
-    partition_by: Sequence[str],
-    result: ExportResult,
-    *,
-    formats: WireFormats,
-    max_workers: int,
-    progress: bool | None,
-    route: Route | None,
-    delta: DeltaUnits | None,
-) -> None:
-    """Run the units; commit each one (file or Delta transaction, then marker) as its last
-    request finishes."""
-    info = {s.uuid: s for s in series}
-    result.report = PullReport(kind=pull.kind, series=len(series))
-    writers: dict[int, PartWriter] = {}
-    buffered: dict[int, list[pa.Table]] = {}  # Delta: a unit's rows until it is done
-    description = {"series": [series_json(s, names) for s in series]}
-    try:
-        for finished in run(transport, pull, [unit for _, unit in todo], formats=formats,
-                            report=result.report, max_workers=max_workers, progress=progress,
-                            route=route, aliases=domain_aliases(series)):
-            key, unit = todo[finished.task.unit]
-            table = finished.table
-            if table.num_rows and delta is not None:
-                buffered.setdefault(finished.task.unit, []).append(labelled(table, names))
-            elif table.num_rows:
-                writer = writers.get(finished.task.unit)
-                if writer is None:
-                    path = key.part_path(partition_by)
-                    writer = writers[finished.task.unit] = PartWriter(
-                        store.create(path), path, file_metadata(unit.uuids, info, names))
-                writer.add(labelled(table, names))
-            if table.num_rows:
-                for uuid, rows in rows_per_uuid([table]).items():
-                    counts = result.report.rows_per_series
-                    counts[names[uuid]] = counts.get(names[uuid], 0) + rows
-            if finished.unit_done:
-                writer = writers.pop(finished.task.unit, None)
-                files = (writer.commit(),) if writer else ()
-                tables = buffered.pop(finished.task.unit, [])
-                if delta is not None and tables:
-                    result.rows += delta.commit(key, pa.concat_tables(tables), description)
-                    result.files += 1
-                marker = Marker(key.text, files)
-                store.write_bytes(marker_path(key), json.dumps(marker.as_json()).encode())
-                result.files += len(files)
-                result.rows += sum(part.rows for part in files)
-                result.units_written += 1
-    finally:
-        for writer in writers.values():  # an error or Ctrl-C: nothing half-written stays
-            writer.pending.abort()
 
 
 def _write_sidecar(

@@ -20,12 +20,25 @@ from raadata._cached import cached_results
 from raadata._decode import MEASUREMENTS_SCHEMA, STATISTICS_SCHEMA
 from raadata._display import html_table
 from raadata._fetch import Result, Route, WireFormats, rows_per_uuid, run
-from raadata._frames import WideBuilder, long_frame, statistics_long_frame, unique_labels
+from raadata._frames import (
+    WideBuilder,
+    long_frame,
+    metadata_frame,
+    statistics_long_frame,
+    unique_labels,
+)
 from raadata._http import Transport
 from raadata._planning import Pull, Task, Unit, cursors, pack
 from raadata._query import Query
 from raadata._report import PullReport
-from raadata._resolve import LabelKind, MetadataCache, OnDenied, SeriesInfo, resolve
+from raadata._resolve import (
+    LabelKind,
+    MetadataCache,
+    OnDenied,
+    SeriesInfo,
+    fetch_metadata,
+    resolve,
+)
 from raadata._selectors import Selector
 from raadata._timerange import TimeRange
 
@@ -189,6 +202,13 @@ class Puller:
             for label, rows in rows_by_label([result.table], started.labels).items():
                 counts[label] = counts.get(label, 0) + rows
             yield long_frame(result.table, started.labels, started.uom, categorical=categorical)
+
+    def metadata_table(self, selectors: Sequence[Selector], verbose: bool) -> pd.DataFrame:
+        """One row per series the selectors name (see :meth:`raadata.Client.metadata`)."""
+        frames = [metadata_frame(fetch_metadata(self.transport, s, self.metadata,
+                                                verbose=verbose), s.domain)
+                  for s in selectors]
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
     def plan(self, query: Query, pull: Pull) -> Plan:
         """The series and first requests of a pull, assuming the pull's density; no data."""

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from raadata._pulls import Started
+from raadata._query import Shape, check_choice
 from raadata._resolve import SeriesInfo
 
 __all__ = [
     "ColumnStyle",
+    "View",
     "check_tz",
     "complete_windows",
     "fleet_columns",
@@ -27,6 +31,35 @@ __all__ = [
 ]
 
 ColumnStyle = Literal["flat", "fleet"]
+
+
+@dataclass(frozen=True)
+class View:
+    """How a call shows its frame: ``shape``, ``columns`` (wide frames only), the display
+    zone ``tz`` and categorical ids (long frames). Checked when made, before any request."""
+
+    shape: Shape = "wide"
+    columns: ColumnStyle = "flat"
+    tz: str | None = None
+    categorical: bool = False
+
+    def __post_init__(self) -> None:
+        check_choice("shape", self.shape, ("wide", "long"))
+        check_choice("columns", self.columns, ("flat", "fleet"))
+        check_tz(self.tz)
+
+    @property
+    def fleet(self) -> bool:
+        return self.columns == "fleet" and self.shape == "wide"
+
+    def present(self, frame: pd.DataFrame, started: Started) -> pd.DataFrame:
+        """The finished frame: fleet columns, display zone, vessel names and the report."""
+        if self.fleet:
+            frame = fleet_columns(frame, started.labels, started.series)
+        frame = with_tz(frame, self.tz)
+        frame.attrs["vessels"] = vessel_names(started.series)
+        frame.attrs["report"] = started.report.as_dict()
+        return frame
 
 
 def check_tz(tz: object) -> str | None:
