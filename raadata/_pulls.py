@@ -21,7 +21,6 @@ from raadata._decode import MEASUREMENTS_SCHEMA, STATISTICS_SCHEMA
 from raadata._display import html_table
 from raadata._fetch import Result, Route, WireFormats, rows_per_uuid, run
 from raadata._frames import (
-    WideBuilder,
     long_frame,
     metadata_frame,
     statistics_long_frame,
@@ -41,6 +40,7 @@ from raadata._resolve import (
 )
 from raadata._selectors import Selector
 from raadata._timerange import TimeRange
+from raadata._wide import WideBuilder
 
 __all__ = ["Plan", "Puller", "Started", "domain_aliases"]
 

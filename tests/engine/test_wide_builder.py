@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from raadata._decode import MEASUREMENTS_SCHEMA
-from raadata._frames import WideBuilder
+from raadata._wide import WideBuilder
 
 T0 = pd.Timestamp("2025-01-01", tz="UTC")
 UUIDS = [f"{i:08d}-0000-4000-8000-000000000000" for i in range(5)]
