@@ -32,7 +32,6 @@ from raadata._errors import (
 from raadata._version import __version__
 
 if TYPE_CHECKING:
-    from raadata._auth import Identity
     from raadata._client import Client
     from raadata._config import Settings
     from raadata._defaults import get_series
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
     from raadata._query import QueryOptions
     from raadata._report import PullReport
     from raadata._resolve import SeriesInfo
+    from raadata._tokens import Identity
 
 __all__ = [
     "ApiError",
@@ -76,7 +76,7 @@ __all__ = [
 _LAZY = {
     "Client": "raadata._client",
     "get_series": "raadata._defaults",
-    "Identity": "raadata._auth",
+    "Identity": "raadata._tokens",
     "Settings": "raadata._config",
     "ExportResult": "raadata._export_types",
     "Plan": "raadata._pulls",

@@ -4,9 +4,9 @@ The exchange uses requests-oauthlib's ``OAuth2Session`` with oauthlib's
 ``BackendApplicationClient`` (Basic auth, ``grant_type=client_credentials``). Its refresh
 machinery is not used (it needs a refresh token, which client credentials never get:
 requests-oauthlib issue #260), and the session is only touched under a lock, because it
-keeps the token being fetched in shared state. The lifetime is computed here: ``expires_in``,
-else the JWT ``exp``, else 3600 s; the token is re-fetched ``min(60 s, lifetime / 2)``
-before it ends.
+keeps the token being fetched in shared state. The lifetime (:mod:`raadata._tokens`) is
+``expires_in``, else the JWT ``exp``, else 3600 s; the token is re-fetched
+``min(60 s, lifetime / 2)`` before it ends.
 
 requests-oauthlib logs Basic credentials and tokens at DEBUG; each provider installs the
 log filter of :mod:`raadata._redaction`, which masks them, and registers each token it
@@ -19,18 +19,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, NoReturn
 
-import jwt
 import requests
 from oauthlib.oauth2 import BackendApplicationClient, InsecureTransportError, OAuth2Error
 from requests_oauthlib import OAuth2Session
 
 from raadata._config import Secret, Settings
-from raadata._display import html_table
 from raadata._errors import (
     ApiError,
     AuthenticationError,
@@ -48,56 +45,17 @@ from raadata._redaction import (
     remember_secret,
 )
 from raadata._retry import RetryPolicy, call_with_retries
+from raadata._tokens import Identity, Token, scopes_of, token_from
 from raadata._urls import checked_url, is_loopback_url
 from raadata._version import __version__
 
-__all__ = [
-    "DEFAULT_LIFETIME",
-    "MAX_MARGIN",
-    "Identity",
-    "TokenProvider",
-]
+__all__ = ["TokenProvider"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LIFETIME = 3600.0  # seconds, when neither expires_in nor the JWT exp says
-MAX_MARGIN = 60.0  # seconds before expiry at which the token is re-fetched (capped at half)
 TOKEN_RETRY = RetryPolicy(max_attempts=5, backoff_initial=0.5, backoff_max=10.0,
                           max_total_wait=60.0)
 _REJECTED = {"invalid_client", "unauthorized_client", "invalid_grant", "access_denied"}
-
-
-# --- identity ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Identity:
-    """Who the client is: id, scopes from the token's claims, and when the token expires.
-
-    Times are timezone-aware UTC. The token text is never part of this object.
-    """
-
-    client_id: str
-    scopes: tuple[str, ...]
-    expires_at: datetime
-    issued_at: datetime | None = None
-    issuer: str | None = None
-
-    @property
-    def expires_in(self) -> float:
-        """Seconds until the current token expires (negative once it has)."""
-        return (self.expires_at - datetime.now(UTC)).total_seconds()
-
-    def __str__(self) -> str:
-        scopes = " ".join(self.scopes) or "(none in the token)"
-        return (f"client {self.client_id}; scopes {scopes}; "
-                f"token expires {self.expires_at:%Y-%m-%d %H:%M:%S} UTC")
-
-    def _repr_html_(self) -> str:
-        return html_table(f"raadata client {self.client_id}", [
-            ("scopes", " ".join(self.scopes) or "(none in the token)"),
-            ("token expires (UTC)", f"{self.expires_at:%Y-%m-%d %H:%M:%S}"),
-            ("issuer", self.issuer or "-"),
-        ])
 
 
 class _BasicAuth(requests.auth.AuthBase):
@@ -113,66 +71,6 @@ class _BasicAuth(requests.auth.AuthBase):
 
     def __repr__(self) -> str:
         return f"_BasicAuth({self._client_id!r}, ***)"
-
-
-@dataclass(frozen=True)
-class _Token:
-    text: Secret
-    claims: Mapping[str, Any] = field(repr=False)
-    refresh_at: float  # clock reading after which a new token is fetched
-    expires_mono: float  # clock reading at which the token ends
-    lifetime: float  # seconds
-    expires_at: datetime
-    issued_at: datetime | None
-
-
-def _claims(text: str) -> dict[str, Any]:
-    try:
-        claims = jwt.decode(text, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        return {}  # an opaque token: no claims to show
-    return claims if isinstance(claims, dict) else {}
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
-def token_lifetime(response: Mapping[str, Any], claims: Mapping[str, Any], now: float) -> float:
-    """Seconds the token lives: ``expires_in``, else the JWT ``exp``, else 3600.
-
-    From ``exp`` the shorter of ``exp - iat`` and ``exp - now`` (``now``: Unix seconds),
-    ignoring non-positive candidates (clock skew).
-    """
-    expires_in = _number(response.get("expires_in"))
-    if expires_in is not None and expires_in > 0:
-        return expires_in
-    exp, iat = _number(claims.get("exp")), _number(claims.get("iat"))
-    if exp is not None:
-        candidates = [c for c in (exp - now, exp - iat if iat is not None else None)
-                      if c is not None and c > 0]
-        if candidates:
-            return min(candidates)
-    return DEFAULT_LIFETIME
-
-
-def refresh_margin(lifetime: float) -> float:
-    """Seconds before expiry to re-fetch: ``min(60, lifetime / 2)``."""
-    return min(MAX_MARGIN, lifetime / 2)
-
-
-def _scopes(claims: Mapping[str, Any]) -> tuple[str, ...]:
-    raw = claims.get("scope") or claims.get("scp")
-    if isinstance(raw, str):
-        return tuple(raw.split())
-    if isinstance(raw, list | tuple):
-        return tuple(str(s) for s in raw)
-    return ()
 
 
 # --- the token exchange ----------------------------------------------------------------------
@@ -244,7 +142,7 @@ class TokenProvider:
         self._session_factory = session_factory or self._default_session
         self._session: OAuth2Session | None = None
         self._lock = threading.Lock()
-        self._current: _Token | None = None
+        self._current: Token | None = None
         self._rejected: AuthenticationError | None = None
         self._fetch_count = 0
 
@@ -299,7 +197,7 @@ class TokenProvider:
         issuer = claims.get("iss")
         return Identity(
             client_id=self.client_id,
-            scopes=_scopes(claims),
+            scopes=scopes_of(claims),
             expires_at=current.expires_at,
             issued_at=current.issued_at,
             issuer=issuer if isinstance(issuer, str) else None,
@@ -314,7 +212,7 @@ class TokenProvider:
 
     # -- internals (call with the lock held) ---------------------------------------------------
 
-    def _refresh_locked(self) -> _Token:
+    def _refresh_locked(self) -> Token:
         current = self._current
         now = self._clock()
         if current is not None and now < current.refresh_at:
@@ -332,7 +230,7 @@ class TokenProvider:
                 log.warning("token refresh failed (%s); using the current token a while longer",
                             exc)
                 postponed = min(10.0, (current.expires_mono - now) / 2)
-                self._current = _replace_refresh(current, now + postponed)
+                self._current = replace(current, refresh_at=now + postponed)
                 return self._current
             raise
         self._current = fresh
@@ -355,11 +253,11 @@ class TokenProvider:
             self._session = session
         return self._session
 
-    def _fetch(self) -> _Token:
+    def _fetch(self) -> Token:
         return call_with_retries(self._fetch_once, self.retry, what="token request",
                                  sleep=self._sleep)
 
-    def _fetch_once(self) -> _Token:
+    def _fetch_once(self) -> Token:
         session = self._session_locked()
         self._fetch_count += 1
         sent_mono, sent_wall = self._clock(), time.time()
@@ -385,7 +283,7 @@ class TokenProvider:
             ) from None
         return self._make_token(response, sent_mono, sent_wall)
 
-    def _make_token(self, response: dict[str, Any], mono: float, wall: float) -> _Token:
+    def _make_token(self, response: dict[str, Any], mono: float, wall: float) -> Token:
         """The token of a token response. The raw text leaves ``response`` (which callers'
         frames and oauthlib's session still hold) for a :class:`Secret` at once."""
         if not isinstance(response.get("access_token"), str) or not response["access_token"]:
@@ -397,15 +295,9 @@ class TokenProvider:
         if token_type.lower() != "bearer":
             raise AuthenticationError(f"unsupported token type {token_type!r} (want Bearer)",
                                       method="POST", url=self.token_url)
-        claims = _claims(text.reveal())
-        lifetime = token_lifetime(response, claims, wall)
-        exp, iat = _number(claims.get("exp")), _number(claims.get("iat"))
-        expires_at = (datetime.fromtimestamp(exp, UTC) if exp is not None
-                      else datetime.fromtimestamp(wall, UTC) + timedelta(seconds=lifetime))
-        issued_at = datetime.fromtimestamp(iat, UTC) if iat is not None else None
-        log.debug("fetched a token for %s living %.0f s", self.client_id, lifetime)
-        return _Token(text, claims, mono + lifetime - refresh_margin(lifetime), mono + lifetime,
-                      lifetime, expires_at, issued_at)
+        token = token_from(text, response, mono, wall)
+        log.debug("fetched a token for %s living %.0f s", self.client_id, token.lifetime)
+        return token
 
     def _check_response(self, response: requests.Response) -> requests.Response:
         """access_token_response hook: map an error status before oauthlib parses the body."""
@@ -422,8 +314,3 @@ class TokenProvider:
             message = f"the token request was refused: {error.message}"
         raise AuthenticationError(message, status=error.status, method="POST",
                                   url=self.token_url, request_id=error.request_id)
-
-
-def _replace_refresh(token: _Token, refresh_at: float) -> _Token:
-    return _Token(token.text, token.claims, refresh_at, token.expires_mono, token.lifetime,
-                  token.expires_at, token.issued_at)

@@ -16,7 +16,6 @@ from typing import Any, NoReturn, Unpack
 
 import pandas as pd
 
-from raadata._auth import Identity
 from raadata._cached import ClientCache, open_cache
 from raadata._config import Secret, Settings, settings_from
 from raadata._export import export_query
@@ -48,6 +47,7 @@ from raadata._report import PullReport
 from raadata._resolve import SeriesInfo
 from raadata._selectors import parse_selectors
 from raadata._timerange import TimeInput
+from raadata._tokens import Identity
 from raadata._views import ColumnStyle, View, complete_windows, latest_rows
 
 __all__ = ["Client"]

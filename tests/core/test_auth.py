@@ -14,7 +14,7 @@ import requests
 import responses
 from requests_oauthlib import OAuth2Session
 
-from raadata._auth import Identity, TokenProvider, refresh_margin, token_lifetime
+from raadata._auth import TokenProvider
 from raadata._config import Settings
 from raadata._errors import (
     AuthenticationError,
@@ -24,6 +24,7 @@ from raadata._errors import (
     TransportError,
 )
 from raadata._retry import RetryPolicy
+from raadata._tokens import Identity, refresh_margin, token_lifetime
 
 from .conftest import CLIENT_ID, FAST, SECRET, TOKEN_URL, make_jwt, token_json
 

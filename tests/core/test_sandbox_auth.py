@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from raadata import AuthenticationError, Client, PermissionDeniedError
-from raadata._auth import refresh_margin
 from raadata._config import settings_from
 from raadata._http import Transport
 from raadata._retry import RetryEvent
+from raadata._tokens import refresh_margin
 from raadata.sandbox import serve
 
 from .leakcheck import assert_clean, debug_everything, exception_texts, needles
