@@ -27,23 +27,29 @@ readable id, where the domain has one (``maker``, ``vis-3-8a``).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, unquote_plus, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from raadata.sandbox import data, encode
 from raadata.sandbox.clock import wall_clock_us
 from raadata.sandbox.compat import Compat
 from raadata.sandbox.faults import Faults, Stats, Target
 from raadata.sandbox.fleet import DOMAINS, Fleet, SeriesSpec
+from raadata.sandbox.messages import (
+    HttpError,
+    Request,
+    Response,
+    client_credentials,
+    negotiate,
+    single_values,
+)
 from raadata.sandbox.query import (
     DEFAULT_WINDOW,
     TIME_PARAMETERS,
@@ -73,48 +79,6 @@ _PARAMETERS = {
 }
 _REASONS = {429: "too many requests", 500: "internal server error",
             502: "bad gateway", 503: "service unavailable", 504: "gateway timeout"}
-
-
-@dataclass
-class Request:
-    """An HTTP request: method, target (path and query, as sent), headers, body."""
-
-    method: str
-    target: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes = b""
-
-    def header(self, name: str) -> str | None:
-        """A header's value, by case-insensitive name."""
-        name = name.lower()
-        return next((v for k, v in self.headers.items() if k.lower() == name), None)
-
-
-@dataclass
-class Response:
-    """An HTTP response; ``drop`` asks the server to cut the body short (a fault)."""
-
-    status: int
-    body: encode.Body
-    content_type: str = encode.JSON
-    headers: dict[str, str] = field(default_factory=dict)
-    drop: bool = False
-    trickle: float = 0.0
-    """Seconds to wait between bytes of the body (a trickling server)."""
-
-
-class HttpError(Exception):
-    """Answer with ``status`` and ``{"error": message}`` (plus ``headers``)."""
-
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None,
-                 **extra: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-        self.headers, self.extra = dict(headers or {}), extra
-
-    def response(self) -> Response:
-        body = encode.json_body({"error": self.message, **self.extra})
-        return Response(self.status, body, encode.JSON, self.headers)
 
 
 @dataclass
@@ -196,7 +160,7 @@ class Api:
         if ctype != "application/x-www-form-urlencoded":
             raise HttpError(400, "invalid_request",
                             error_description="the body must be application/x-www-form-urlencoded")
-        form = _single_values(parse_qs(request.body.decode("utf-8", "replace"),
+        form = single_values(parse_qs(request.body.decode("utf-8", "replace"),
                                        keep_blank_values=True), "invalid_request")
         grant = form.get("grant_type")
         if grant is None:
@@ -204,7 +168,7 @@ class Api:
         if grant != "client_credentials":
             raise HttpError(400, "unsupported_grant_type",
                             error_description="only client_credentials is supported")
-        client_id, secret = _client_credentials(request.header("authorization"), form)
+        client_id, secret = client_credentials(request.header("authorization"), form)
         try:
             token = self.authority.issue(client_id, secret)
         except InvalidClient:
@@ -258,7 +222,7 @@ class Api:
 
     def _answer(self, request: Request, endpoint: str, rest: list[str], query: str,
                 claims: TokenClaims, post: bool) -> Response:
-        params = _single_values(parse_qs(query, keep_blank_values=True), None)
+        params = single_values(parse_qs(query, keep_blank_values=True), None)
         unknown = sorted(set(params) - _PARAMETERS[endpoint])
         if unknown:
             raise QueryError(f"unknown query parameter(s) for {endpoint}: {', '.join(unknown)}")
@@ -373,76 +337,3 @@ class Api:
 
 def _too_large(compat: Compat, what: str, limit: int) -> HttpError:
     return HttpError(*compat.too_large_error(what, limit))
-
-
-def _single_values(parsed: Mapping[str, list[str]], oauth_error: str | None) -> dict[str, str]:
-    """parse_qs output → one value per name; a repeated name is a 400."""
-    repeated = sorted(k for k, v in parsed.items() if len(v) > 1)
-    if repeated:
-        text = f"parameter(s) given more than once: {', '.join(repeated)}"
-        if oauth_error:
-            raise HttpError(400, oauth_error, error_description=text)
-        raise QueryError(text)
-    return {k: v[0] for k, v in parsed.items()}
-
-
-def _client_credentials(authorization: str | None, form: Mapping[str, str]) -> tuple[str, str]:
-    """The client id and secret from HTTP Basic or, failing that, the form (RFC 6749 §2.3.1)."""
-    unauthorized = HttpError(401, "invalid_client",
-                             {"WWW-Authenticate": 'Basic realm="raadata-sandbox"'},
-                             error_description="client authentication failed")
-    scheme, _, encoded = (authorization or "").strip().partition(" ")
-    if scheme.lower() == "basic":
-        try:
-            user, sep, password = base64.b64decode(encoded.strip(), validate=True).decode(
-                "utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            raise unauthorized from None
-        if not sep:
-            raise unauthorized
-        client_id, secret = unquote_plus(user), unquote_plus(password)
-        if form.get("client_id", client_id) != client_id or "client_secret" in form:
-            raise HttpError(400, "invalid_request", error_description="client credentials "
-                            "given both in the Authorization header and in the body")
-        return client_id, secret
-    if "client_id" in form and "client_secret" in form:
-        return form["client_id"], form["client_secret"]
-    raise unauthorized
-
-
-def negotiate(fmt: str | None, accept: str | None, allowed: Sequence[str]) -> str:
-    """The output format: ``format`` if given, else the best match of ``Accept``, else json.
-
-    400 for an unknown ``format``; 406 when neither can be met.
-    """
-    if fmt is not None:
-        if fmt not in encode.FORMATS:
-            raise QueryError(f"invalid format {fmt!r}: expected one of "
-                             + ", ".join(encode.FORMATS))
-        if fmt not in allowed:
-            raise HttpError(406, f"format {fmt!r} is not available here; available: "
-                                 + ", ".join(allowed))
-        return fmt
-    if not accept or not accept.strip():
-        return allowed[0]
-    by_type = {t: f for f, t in encode.FORMATS.items() if f in allowed}
-    ranked: list[tuple[float, int, str]] = []
-    for i, item in enumerate(accept.split(",")):
-        media, *options = (part.strip() for part in item.split(";"))
-        q = 1.0
-        for option in options:
-            name, _, value = option.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if q > 0:
-            ranked.append((-q, i, media.lower()))
-    for _, _, media in sorted(ranked):
-        if media in ("*/*", "application/*"):
-            return allowed[0]
-        if media in by_type:
-            return by_type[media]
-    raise HttpError(406, f"cannot answer with any of Accept: {accept}; available: "
-                         + ", ".join(by_type))

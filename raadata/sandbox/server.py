@@ -19,8 +19,9 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from raadata.sandbox.api import Api, HttpError, Request
+from raadata.sandbox.api import Api
 from raadata.sandbox.encode import body_length
+from raadata.sandbox.messages import HttpError, Request
 
 log = logging.getLogger("raadata.sandbox")
 MAX_BODY = 10 * 1024 * 1024

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from raadata.sandbox.api import HttpError, negotiate
 from raadata.sandbox.clock import US_PER_S, to_us
 from raadata.sandbox.fleet import default_fleet
+from raadata.sandbox.messages import HttpError, negotiate
 from raadata.sandbox.query import (
     QueryError,
     match,

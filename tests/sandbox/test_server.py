@@ -15,7 +15,7 @@ import requests
 
 import raadata
 from raadata.sandbox import Sandbox, serve
-from raadata.sandbox.api import Request, Response
+from raadata.sandbox.messages import Request, Response
 
 from .conftest import NOW, POWER_PATH, Http
 
