@@ -268,11 +268,12 @@ class Api:
                         trickle=compat.trickle)
 
     def _ids(self, table: Any, selectors: Sequence[Selector]) -> Any:
-        """With ``compat.domain_ids``, the ``id`` column in the queried (non-id) domain."""
-        domains = {s.domain for s in selectors}
-        if not self.compat.domain_ids or len(domains) != 1 or "id" in domains:
+        """With ``compat.domain_ids``, the ``id`` column in the queried domain (``raalabs``
+        when the query named series by UUID or in several domains)."""
+        if not self.compat.domain_ids:
             return table
-        domain = domains.pop()
+        domains = {s.domain for s in selectors}
+        domain = domains.pop() if len(domains) == 1 and "id" not in domains else "raalabs"
         return data.with_domain_ids(self.fleet, table, domain)
 
     def _post_selectors(self, request: Request) -> list[Selector]:

@@ -18,8 +18,8 @@ passed to ``serve(compat={...})``, or given on ``raadata sandbox`` (``--compat N
 - ``statistics_shape``: ``"ours"`` (NDJSON long columns; JSON objects keyed
   ``"<uuid>:<agg>"``), ``"object"`` (NDJSON too in the documented ``"<uuid>:<agg>"`` shape,
   one object per timestamp) or ``"long"`` (JSON too in long columns).
-- ``domain_ids``: ``id`` in data responses is the series' id in the queried domain (for
-  non-``id`` domains) instead of its UUID.
+- ``domain_ids``: ``id`` in data responses is the series' id in the queried domain instead
+  of its UUID (its ``raalabs`` id when the query named series by UUID).
 - ``timestamps``: ``"micro"`` (``…00.000000Z``), ``"seconds"`` (``…00Z``, no fraction) or
   ``"offset"`` (``…00.000000+00:00``) in JSON and NDJSON.
 - ``shuffle``: rows of data responses in a (deterministic) random order.
