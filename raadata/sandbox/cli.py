@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 import threading
+from dataclasses import fields
 from typing import Any
 
 import click
@@ -107,7 +108,11 @@ def _compat_switches(items: tuple[str, ...]) -> dict[str, Any]:
         if isinstance(default, bool):
             switches[name] = value.strip().lower() in ("1", "true", "yes", "on")
         elif isinstance(default, float):
-            switches[name] = float(value)
+            try:
+                switches[name] = float(value)
+            except ValueError:
+                raise click.BadParameter(f"{name} takes seconds, not {value!r}",
+                                         param_hint="--compat") from None
         else:
             switches[name] = value.strip()
     try:
@@ -130,6 +135,10 @@ def _describe(sb: Any) -> None:
         "data from 2024-01-01T00:00:00Z",
         "  clients (throwaway secrets, new at every start):",
     ]
+    changed = {f.name: getattr(sb.compat, f.name) for f in fields(sb.compat)
+               if getattr(sb.compat, f.name) != f.default}
+    if changed:
+        lines.insert(-1, "  compat       " + ", ".join(f"{k}={v}" for k, v in changed.items()))
     for client in sb.clients.values():
         lines.append(f"    {client.client_id:<16} secret {client.client_secret}   "
                      f"scope {' '.join(client.scopes)}")

@@ -43,11 +43,28 @@ def test_in_process_prints_urls_credentials_and_exports() -> None:
     (["--now", "someday"], "--now"),
     (["--port", "70000"], "--port"),
     (["--token-ttl", "-1"], "--token-ttl"),
+    (["--compat", "nosuch=1"], "is not NAME=VALUE with a known NAME"),
+    (["--compat", "inclusive_to"], "is not NAME=VALUE with a known NAME"),
+    (["--compat", "formats=xml"], "--compat"),
+    (["--compat", "trickle=slow"], "--compat"),
 ])
 def test_in_process_refuses_bad_options(args: list[str], message: str) -> None:
     result = CliRunner().invoke(sandbox_command, [*args, "--duration", "0"])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_compat_switches_are_parsed_and_shown() -> None:
+    from raadata._cli import main
+
+    result = CliRunner().invoke(main, [
+        "sandbox", "--port", "0", "--duration", "0", "--quiet", "--compat", "inclusive_to=yes",
+        "--compat", "formats=json,ndjson", "--compat", "trickle=0.5", "--compat",
+        "post_query=405"])
+    assert result.exit_code == 0, result.output
+    shown = next(line for line in result.stdout.splitlines() if "compat" in line)
+    assert shown.split(None, 1)[1] == ("inclusive_to=True, formats=('json', 'ndjson'), "
+                                       "post_query=405, trickle=0.5")
 
 
 def test_loopback_detection() -> None:
