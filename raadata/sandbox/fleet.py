@@ -231,6 +231,7 @@ class Fleet:
         self.series: list[SeriesSpec] = list(series)
         self.seed = seed
         self._by_uuid = {s.uuid: s for s in self.series}
+        self._position = {s.uuid: at for at, s in enumerate(self.series)}
         self._vessel = {v.imo: v for v in self.vessels}
         if len(self._by_uuid) != len(self.series):
             raise ValueError("series UUIDs must be unique")
@@ -245,6 +246,11 @@ class Fleet:
     def get(self, uuid: str) -> SeriesSpec:
         """The series with this UUID (KeyError if none)."""
         return self._by_uuid[uuid]
+
+    def in_order(self, uuids: Iterable[str]) -> list[SeriesSpec]:
+        """The series of these UUIDs (unknown ones left out, each once), in fleet order."""
+        found = {self._position[u] for u in uuids if u in self._position}
+        return [self.series[at] for at in sorted(found)]
 
     def vessel(self, imo: str) -> Vessel:
         """The vessel with this IMO (``"IMO1000001"``; KeyError if none)."""

@@ -221,7 +221,10 @@ def match(fleet: Fleet, selector: Selector) -> list[SeriesSpec]:
     if selector.domain == "id":
         if len(selector.levels) != 1:
             return []
-        patterns = [_level_matcher(p.strip()) for p in selector.levels[0].split(",")]
+        names = [name.strip() for name in selector.levels[0].split(",")]
+        if not any("*" in name for name in names):  # plain UUIDs: looked up, not scanned
+            return fleet.in_order(names)
+        patterns = [_level_matcher(name) for name in names]
         return [s for s in fleet.series if any(p.fullmatch(s.uuid) for p in patterns)]
     matchers = [_level_matcher(level) for level in selector.levels]
     found = []

@@ -138,6 +138,11 @@ def test_id_domain_takes_a_comma_separated_list() -> None:
     a, b = FLEET.series[0].uuid, FLEET.series[5].uuid
     assert [s.uuid for s in match(FLEET, selector_from_text(f"id/{b},{a}"))] == [a, b]
     assert match(FLEET, selector_from_text("id/not-a-uuid")) == []
+    # named twice, an unknown one among them: each known series once, in fleet order
+    found = match(FLEET, selector_from_text(f"id/{b}, {a},{b},not-a-uuid"))
+    assert [s.uuid for s in found] == [a, b]
+    # a wildcard among UUIDs is a pattern (scanned, not looked up)
+    assert [s.uuid for s in match(FLEET, selector_from_text(f"id/{a[:8]}*"))] == [a]
 
 
 def test_unknown_domain_raises_key_error() -> None:
