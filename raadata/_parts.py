@@ -19,6 +19,13 @@ from raadata._store import PendingFile
 __all__ = ["PartWriter", "file_metadata", "labelled", "series_json"]
 
 _ROW_GROUP = 1_000_000
+_ENCODINGS: dict[str, Any] = {
+    "compression": "zstd",
+    "use_dictionary": ["series", "id", "aggregation"],  # a few distinct texts, many rows
+    "column_encoding": {"timestamp": "DELTA_BINARY_PACKED"},  # rising, evenly spaced
+}
+"""How parts are written: a day of 1 Hz series is ~2.9x smaller than with the defaults
+(values stay plain: dictionaries or byte-stream-split made them bigger)."""
 
 
 def labelled(table: pa.Table, names: Mapping[str, str]) -> pa.Table:
@@ -69,7 +76,7 @@ class PartWriter:
     def add(self, table: pa.Table) -> None:
         if self.writer is None:
             schema = table.schema.with_metadata(self.metadata)
-            self.writer = pq.ParquetWriter(self, schema, compression="zstd")
+            self.writer = pq.ParquetWriter(self, schema, **_ENCODINGS)
         elif not table.schema.equals(self.writer.schema):
             table = table.cast(self.writer.schema)
         self.writer.write_table(table, row_group_size=_ROW_GROUP)

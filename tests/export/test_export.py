@@ -293,3 +293,30 @@ def pc_any_nan(table: object) -> bool:
 
     assert isinstance(table, pa.Table)
     return bool(pc.any(pc.is_nan(table.column("value"))).as_py())
+
+
+def test_parts_use_time_series_encodings_and_every_reader_agrees(
+    client: Client, tmp_path: Path
+) -> None:
+    import duckdb
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "out"
+    client.export("raalabs/IMO1000001/*", *RANGE, out)
+    part = next(out.rglob("*.parquet"))
+    meta = pq.ParquetFile(part).metadata
+    encodings = {meta.schema.column(i).name: set(meta.row_group(0).column(i).encodings)
+                 for i in range(meta.num_columns)}
+    assert "DELTA_BINARY_PACKED" in encodings["timestamp"]
+    assert {"RLE_DICTIONARY"} <= encodings["series"] & encodings["id"]
+    expected = pq.read_table(part).to_pandas()
+    assert str(expected["timestamp"].dtype) == "datetime64[us, UTC]"
+    by_duckdb = duckdb.sql(f"SELECT * FROM read_parquet('{part}')").df()
+    by_polars = pl.read_parquet(part).to_pandas()
+    for other in (by_duckdb, by_polars):
+        pd.testing.assert_series_equal(
+            other["timestamp"].dt.tz_convert("UTC").astype("datetime64[us, UTC]"),
+            expected["timestamp"])
+        assert other["value"].equals(expected["value"])
+        assert list(other["id"]) == list(expected["id"])
