@@ -175,7 +175,7 @@ def fleet_join() -> None:
     import pyarrow as pa
 
     from raadata._decode import MEASUREMENTS_SCHEMA
-    from raadata._frames import WideBuilder
+    from raadata._wide import WideBuilder
 
     day = pd.Timestamp(START, tz="UTC")
     uuids = [f"{i:08d}-0000-4000-8000-000000000000" for i in range(500)]

@@ -13,7 +13,6 @@ import pytest
 
 from raadata._decode import MEASUREMENTS_SCHEMA, STATISTICS_SCHEMA
 from raadata._frames import (
-    WideBuilder,
     drop_exact_duplicates,
     long_frame,
     metadata_frame,
@@ -21,6 +20,7 @@ from raadata._frames import (
     statistics_wide_frame,
     unique_labels,
 )
+from raadata._wide import WideBuilder
 
 NAN = float("nan")
 U1 = "aaaaaaaa-0000-4000-8000-000000000001"
