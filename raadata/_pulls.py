@@ -183,7 +183,10 @@ class Puller:
         """The pull as a long frame (measurements or statistics)."""
         table = self.table(started)
         shape = long_frame if started.pull.kind == "measurements" else statistics_long_frame
-        return shape(table, started.labels, started.uom, categorical=categorical)
+        frame = shape(table, started.labels, started.uom, categorical=categorical)
+        del table
+        _give_back_arrow_memory()
+        return frame
 
     def wide(self, started: Started) -> pd.DataFrame:
         """Measurements as a wide frame, shaped request by request while others are in flight."""
@@ -193,7 +196,9 @@ class Puller:
         started.report.rows_per_series = {
             started.labels[uuid]: rows for uuid, rows in builder.rows.items()
         }
-        return builder.frame(started.uom)
+        frame = builder.frame(started.uom)
+        _give_back_arrow_memory()
+        return frame
 
     def frames(self, started: Started, categorical: bool = False) -> Iterator[pd.DataFrame]:
         """One long frame per finished request, in completion order."""
@@ -228,6 +233,12 @@ def _label(info: SeriesInfo, kind: LabelKind, fleet: bool) -> str:
         if vessel:
             return f"{vessel} / {label}"
     return label
+
+
+def _give_back_arrow_memory() -> None:
+    """Return the memory the pull's decoded tables held to the system (Arrow's allocator
+    keeps freed memory for reuse otherwise: hundreds of MB after a large pull)."""
+    pa.default_memory_pool().release_unused()
 
 
 def domain_aliases(series: Sequence[SeriesInfo]) -> dict[str, str]:
