@@ -123,17 +123,27 @@ def lock_body(**fields: object) -> bytes:
     return json.dumps(body).encode()
 
 
-@pytest.mark.parametrize(("body", "taken"), [
-    (lock_body(), False),  # a live writer on another machine: trusted until it expires
-    (lock_body(expires=time.time() - 1), True),  # expired: its heartbeat stopped
-    (lock_body(host=socket.gethostname(), pid=2**22 + 12345), True),  # a dead local pid
-    (lock_body(host=socket.gethostname(), pid=os.getpid()), False),  # a live local one
-    (b"not json", True),  # unreadable: nobody can be waited for
-    (lock_body(pid="1"), False),  # a pid that is not a number: trusted until it expires
+HERE, GONE_PID = socket.gethostname(), 2**22 + 12345  # above Linux's largest pid
+
+
+@pytest.mark.parametrize(("fields", "taken"), [
+    pytest.param({}, False, id="live writer elsewhere: trusted until it expires"),
+    pytest.param({"expires": -1}, True, id="expired: its heartbeat stopped"),
+    pytest.param({"host": HERE, "pid": GONE_PID}, True, id="dead pid on this host"),
+    pytest.param({"host": HERE, "pid": "self"}, False, id="live pid on this host"),
+    pytest.param(None, True, id="unreadable: nobody to wait for"),
+    pytest.param({"pid": "1"}, False, id="pid not a number: trusted until it expires"),
 ])
 def test_an_object_store_lock_is_taken_over_only_from_a_writer_that_is_gone(
-    body: bytes, taken: bool
+    fields: dict[str, object] | None, taken: bool
 ) -> None:
+    if fields is None:
+        body = b"not json"
+    else:
+        changes = {**fields, "pid": os.getpid()} if fields.get("pid") == "self" else fields
+        if changes.get("expires") == -1:
+            changes = {**changes, "expires": time.time() - 1}
+        body = lock_body(**changes)
     store = memory_store()
     store.write_bytes(LOCK, body)
     if taken:
