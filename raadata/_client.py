@@ -208,7 +208,7 @@ class Client:
         view = View(shape, columns, tz, categorical)
         query = Query.build(selectors, start, end, options)
         started = self._start(query, measurements_pull(query.target_points))
-        frame = (self._puller.long(started, categorical) if shape == "long"
+        frame = (self._puller.long(started, view.categorical) if view.shape == "long"
                  else self._puller.wide(started))
         return view.present(frame, started)
 
@@ -241,11 +241,11 @@ class Client:
         query = Query.build(selectors, start, end, options)
         pull = statistics_pull(aggregations, window, query.target_points)
         started = self._start(query, pull)
-        frame = self._puller.long(started, categorical and shape == "long")
+        frame = self._puller.long(started, view.categorical and view.shape == "long")
         if complete:
             frame = complete_windows(frame, started.labels, pull.aggregations,
                                      query.time_range.start, query.time_range.end, pull.align)
-        if shape == "wide":
+        if view.shape == "wide":
             attrs = frame.attrs
             frame = statistics_wide_frame(frame, keep_levels=view.fleet)
             frame = in_requested_order(frame, pull.aggregations)
