@@ -31,12 +31,15 @@ __all__ = [
 ]
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
+ID = pa.dictionary(pa.int32(), pa.string())
+"""Decoded tables hold ``id`` dictionary-encoded: a request's few series UUIDs once, and a
+4-byte code per row (not a 36-character string per row)."""
 MEASUREMENTS_SCHEMA = pa.schema(
-    [("id", pa.string()), ("timestamp", TIMESTAMP), ("value", pa.float64())]
+    [("id", ID), ("timestamp", TIMESTAMP), ("value", pa.float64())]
 )
 STATISTICS_SCHEMA = pa.schema(
     [
-        ("id", pa.string()),
+        ("id", ID),
         ("aggregation", pa.string()),
         ("timestamp", TIMESTAMP),
         ("value", pa.float64()),
@@ -110,13 +113,18 @@ def _parse_instants(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedA
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """Cast ``table``'s columns to ``schema`` (extra columns dropped); null values -> NaN."""
+    """Cast ``table``'s columns to ``schema`` (extra columns dropped, ``id`` as :data:`ID`,
+    one dictionary for the whole table); null values -> NaN."""
     columns = []
     for field in schema:
         if field.name not in table.column_names:
             raise ValueError(f"no {field.name!r} column (columns: {table.column_names})")
         column = table[field.name]
-        if field.type == TIMESTAMP and is_text(column.type):
+        if field.type == ID:
+            if not pa.types.is_dictionary(column.type):
+                column = pc.dictionary_encode(column.cast(pa.string()))
+            column = column.cast(ID)
+        elif field.type == TIMESTAMP and is_text(column.type):
             column = _parse_instants(column)
         elif column.type != field.type:
             options = pc.CastOptions(field.type, allow_time_truncate=True)
@@ -127,7 +135,7 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
         elif column.null_count:
             raise ValueError(f"{column.null_count} rows without {field.name!r}")
         columns.append(column)
-    return pa.Table.from_arrays(columns, schema=schema)
+    return pa.Table.from_arrays(columns, schema=schema).unify_dictionaries()
 
 
 def _read_ndjson(body: bytes, schema: pa.Schema) -> pa.Table:
@@ -140,6 +148,7 @@ def _read_ndjson(body: bytes, schema: pa.Schema) -> pa.Table:
 
 
 def _read_ndjson_as(body: bytes, schema: pa.Schema) -> pa.Table:
+    schema = schema.set(schema.get_field_index("id"), pa.field("id", pa.string()))
     options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     return pa_json.read_json(pa.BufferReader(body), parse_options=options)
 
@@ -155,7 +164,7 @@ def _decode(
         raise ValueError(f"blank {what} body where {_FORMAT_NAMES[wire]} ({wire}) was expected")
     try:
         if wire == PARQUET:
-            table = pq.read_table(pa.BufferReader(body))
+            table = pq.read_table(pa.BufferReader(body), read_dictionary=["id"])
         elif wire == NDJSON:
             table = _read_ndjson(body, schema)
             if "aggregation" in schema.names and table["id"].null_count == table.num_rows:

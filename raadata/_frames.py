@@ -38,10 +38,18 @@ _METADATA_OWN_COLUMNS = ("series", "domain")
 
 
 def _codes(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Strings -> int32 codes in order of first appearance (cheap to compare and hash)."""
+    """Text -> int32 codes (cheap to compare and hash): a dictionary column's indices (its
+    chunks share one dictionary), or codes in order of first appearance."""
+    if pa.types.is_dictionary(column.type):
+        return pa.chunked_array([chunk.indices for chunk in column.chunks],
+                                column.type.index_type)
     if is_text(column.type):
         return pc.index_in(column, value_set=pc.unique(column))
     return column
+
+
+def _is_label(arrow_type: pa.DataType) -> bool:
+    return is_text(arrow_type) or pa.types.is_dictionary(arrow_type)
 
 
 def _in_api_order(table: pa.Table) -> bool:
@@ -49,7 +57,8 @@ def _in_api_order(table: pa.Table) -> bool:
     increasing in ``timestamp`` within each group, as the API sends them: then no two rows
     are equal. Compares neighbours only, so no text is hashed.
     """
-    texts = [table[name] for name in table.column_names if is_text(table[name].type)]
+    texts = [_codes(table[name]) if pa.types.is_dictionary(table[name].type) else table[name]
+             for name in table.column_names if _is_label(table[name].type)]
     if "timestamp" not in table.column_names or not texts:
         return False
     rows = table.num_rows
@@ -72,6 +81,7 @@ def drop_exact_duplicates(table: pa.Table) -> tuple[pa.Table, int]:
     Fast when rows are grouped by series and increase in time (the API's order).
     """
     rows = table.num_rows
+    table = table.unify_dictionaries()  # one dictionary per column: codes are comparable
     if rows < 2 or _in_api_order(table):
         return table, 0
     keys = {name: _codes(table[name]) for name in table.column_names}

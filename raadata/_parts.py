@@ -36,8 +36,9 @@ def labelled(table: pa.Table, names: Mapping[str, str]) -> pa.Table:
     """
     uuids = pa.array(list(names), pa.string())
     labels = pa.array([names[u] for u in names], pa.string())
-    series = pc.take(labels, pc.index_in(table.column("id"), value_set=uuids))
-    columns = {"timestamp": table.column("timestamp"), "series": series, "id": table.column("id")}
+    ids = table.column("id").cast(pa.string())  # plain text in files, whatever readers use
+    series = pc.take(labels, pc.index_in(ids, value_set=uuids))
+    columns = {"timestamp": table.column("timestamp"), "series": series, "id": ids}
     if "aggregation" in table.column_names:
         columns["aggregation"] = table.column("aggregation")
     columns["value"] = nan_as_null(table.column("value"))

@@ -23,7 +23,8 @@ def points(uuids: list[str], start: int, end: int, step: int) -> pa.Table:
     values = np.arange(len(ids), dtype=float)
     values[::7] = np.nan
     return pa.table(
-        {"id": ids, "timestamp": pa.array(stamps, pa.timestamp("us", tz="UTC")), "value": values},
+        {"id": pa.array(ids, pa.string()).dictionary_encode(),
+         "timestamp": pa.array(stamps, pa.timestamp("us", tz="UTC")), "value": values},
         schema=MEASUREMENTS_SCHEMA,
     )
 
@@ -31,7 +32,7 @@ def points(uuids: list[str], start: int, end: int, step: int) -> pa.Table:
 def wide_from_table(table: pa.Table, labels: dict[str, str]) -> pd.DataFrame:
     """The reference: pandas' own pivot of the whole table (first of conflicting values)."""
     long = table.to_pandas()
-    long["series"] = long["id"].map(labels)
+    long["series"] = long["id"].astype(str).map(labels)
     long = long.drop_duplicates(["series", "timestamp"], keep="first")
     wide = long.pivot(index="timestamp", columns="series", values="value").sort_index()
     wide.index = wide.index.as_unit("us")
