@@ -152,7 +152,10 @@ def _labelled_frame(
         indices = pa.array(codes[name][order].astype(np.int32))
         arrays[name] = (pa.DictionaryArray.from_arrays(indices, dictionary) if categorical
                         else dictionary.take(indices))
-    frame: pd.DataFrame = pa.table({name: arrays[name] for name in columns}).to_pandas()
+    shaped = pa.table({name: arrays.pop(name) for name in columns})
+    # each column's Arrow memory is freed as it is converted; no block consolidation copy
+    frame: pd.DataFrame = shaped.to_pandas(self_destruct=True, split_blocks=True)
+    del shaped
     frame.attrs["units"] = {labels.get(key, key): unit for key, unit in (uom or {}).items()}
     return frame
 
