@@ -60,7 +60,10 @@ def check_rows(
             targets = pa.array([aliases[name] for name in known], pa.string())
             position = pc.index_in(ids, value_set=names)
             renamed = len(ids) - position.null_count
-            ids = pc.if_else(pc.is_valid(position), targets.take(position.fill_null(0)), ids)
+            ids = pc.if_else(pc.is_valid(position), targets.take(position.fill_null(0)),
+                             ids.cast(pa.string()))
+            if pa.types.is_dictionary(table["id"].type):  # keep the decoded tables' type
+                ids = pc.dictionary_encode(ids).cast(table["id"].type)
             table = table.set_column(table.schema.get_field_index("id"), "id", ids)
             seen = pc.unique(ids)
     keep = None
