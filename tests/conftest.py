@@ -5,8 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from raadata import Client
+    from raadata.sandbox import Sandbox
 
 pytest_plugins = ["raadata.testing", "pytester"]
 
@@ -29,3 +34,17 @@ def isolated(tmp_path_factory: pytest.TempPathFactory,
         yield
     finally:
         os.umask(old)
+
+
+@pytest.fixture
+def sandbox(raadata_sandbox: Sandbox) -> Sandbox:
+    """A fresh sandbox for this test (the plugin's; options from its marker). Modules that
+    share one sandbox define their own, module-scoped."""
+    return raadata_sandbox
+
+
+@pytest.fixture
+def client(sandbox: Sandbox) -> Iterator[Client]:
+    """A client of this test's sandbox (the fleet client), without progress bars."""
+    with sandbox.client(progress=False) as c:
+        yield c

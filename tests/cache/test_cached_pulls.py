@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from raadata import Client
-from raadata.sandbox import Sandbox, serve
+from raadata.sandbox import Sandbox
 
 SELECTORS = ["raalabs/IMO1000001/*", "raalabs/IMO1000002/ME ShaftPower"]
 DAY = ("2025-01-01", "2025-01-02")
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with serve() as sb:
-        yield sb
 
 
 def data_requests(sandbox: Sandbox) -> int:

@@ -13,7 +13,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from raadata._cli import main
-from raadata.sandbox import Sandbox, serve
+from raadata.sandbox import Sandbox
 from raadata.sandbox.tokens import Authority
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,13 +61,6 @@ def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("RAADATA_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("RAADATA_CONFIG", str(tmp_path / "no-such-config.toml"))
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    """A fresh sandbox in this process (wall clock; the tests read fixed past ranges)."""
-    with serve() as sb:
-        yield sb
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -20,12 +19,6 @@ from .conftest import END, POWER, RANGE, START, invoke, sandbox_env
 SERIES = [POWER, "raalabs/IMO1000001/Nav SOG", "raalabs/IMO1000002/ME ShaftSpeed"]
 SHARED = "parameters/IMO1000001/AE Power/AE Power"
 """One id in the parameters domain that two series share (AE1 and AE2 power)."""
-
-
-@pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[Client]:
-    with sandbox.client(progress=False) as c:
-        yield c
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -31,12 +30,6 @@ from .conftest import (
     run,
     sandbox_env,
 )
-
-
-@pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[Client]:
-    with sandbox.client(progress=False) as c:
-        yield c
 
 
 def test_get_csv(invocation: list[str], sandbox: Sandbox, client: Client,

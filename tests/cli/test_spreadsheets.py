@@ -4,7 +4,6 @@ calendar periods and downsampling from the command line."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pandas as pd
 import pytest
@@ -13,12 +12,6 @@ from raadata import Client
 from raadata.sandbox import Sandbox
 
 from .conftest import POWER, RANGE, invoke, sandbox_env
-
-
-@pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[Client]:
-    with sandbox.client(progress=False) as c:
-        yield c
 
 
 @pytest.fixture

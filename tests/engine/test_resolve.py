@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from raadata import Client, NotFoundError, PermissionDeniedError, ScopeWarning
 from raadata._resolve import MetadataCache, resolve
 from raadata._selectors import parse_selectors
-from raadata.sandbox import Sandbox, serve
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with serve() as sb:
-        yield sb
+from raadata.sandbox import Sandbox
 
 
 def test_first_occurrence_kept_and_metadata_asked_once(sandbox: Sandbox) -> None:

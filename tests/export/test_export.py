@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -17,22 +16,10 @@ import pyarrow.dataset as ds
 import pytest
 
 from raadata import AuthenticationError, Client, ExportConflictError
-from raadata.sandbox import Sandbox, serve
+from raadata.sandbox import Sandbox
 
 ALL = "raalabs/*/*"
 RANGE = ("2025-01-01T00:00", "2025-01-02T06:00")
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with serve() as sb:
-        yield sb
-
-
-@pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[Client]:
-    with sandbox.client(progress=False) as c:
-        yield c
 
 
 def read_back(path: Path) -> pd.DataFrame:

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -25,22 +24,10 @@ import pytest
 from raadata import Client, ExportConflictError, StorageError
 from raadata._dataset import UnitKey, is_ours, partition_value
 from raadata._store import LocalStore
-from raadata.sandbox import Sandbox, serve
+from raadata.sandbox import Sandbox
 
 ALL = "raalabs/*/*"
 RANGE = ("2025-01-01T00:00", "2025-01-02T06:00")
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with serve() as sb:
-        yield sb
-
-
-@pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[Client]:
-    with sandbox.client(progress=False) as c:
-        yield c
 
 
 def read_back(path: Path) -> pd.DataFrame:

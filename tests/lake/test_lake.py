@@ -21,7 +21,7 @@ from moto.server import ThreadedMotoServer
 from raadata import Client, ExportConflictError, StorageError
 from raadata._dataset import is_ours
 from raadata._objectstore import FsspecStore
-from raadata.sandbox import Sandbox, serve
+from raadata.sandbox import Sandbox
 
 ALL = "raalabs/*/*"
 RANGE = ("2025-01-01T00:00", "2025-01-02T06:00")
@@ -52,18 +52,6 @@ def bucket(aws: dict[str, str], request: pytest.FixtureRequest) -> str:
     name = f"lake-{uuid.uuid4().hex[:20]}"
     s3fs.S3FileSystem(skip_instance_cache=True).mkdir(name)
     return name
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with serve() as sb:
-        yield sb
-
-
-@pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[Client]:
-    with sandbox.client(progress=False) as c:
-        yield c
 
 
 def rows(frame: pd.DataFrame) -> pd.DataFrame:
