@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from raadata._dataset import PartFile
+from raadata._frames import id_codes
 from raadata._resolve import SeriesInfo
 from raadata._store import PendingFile
 
@@ -35,10 +36,10 @@ def labelled(table: pa.Table, names: Mapping[str, str]) -> pa.Table:
     over the files skip it as they skip any missing value.
     """
     uuids = pa.array(list(names), pa.string())
-    labels = pa.array([names[u] for u in names], pa.string())
-    ids = table.column("id").cast(pa.string())  # plain text in files, whatever readers use
-    series = pc.take(labels, pc.index_in(ids, value_set=uuids))
-    columns = {"timestamp": table.column("timestamp"), "series": series, "id": ids}
+    labels = pa.array(list(names.values()), pa.string())
+    codes = pa.array(id_codes(table.column("id"), uuids))  # only the dictionaries hashed
+    columns = {"timestamp": table.column("timestamp"), "series": labels.take(codes),
+               "id": uuids.take(codes)}  # plain text in files, whatever reads them
     if "aggregation" in table.column_names:
         columns["aggregation"] = table.column("aggregation")
     columns["value"] = nan_as_null(table.column("value"))
@@ -61,7 +62,7 @@ class PartWriter:
         self.writer: pq.ParquetWriter | None = None
         self.sha = hashlib.sha256()
         self.size = self.rows = 0
-        self.closed = False
+        self.closed = False  # pyarrow asks its sink
 
     def write(self, data: bytes | memoryview) -> int:  # the sink pyarrow writes to
         self.sha.update(data)
