@@ -169,7 +169,8 @@ def main() -> None:
 
 def fleet_join() -> None:
     """500 series x 1 day at 1-60 s: WideBuilder's join of 5 batches against pandas'
-    concat + transpose-groupby (the old way), on the same synthetic blocks."""
+    concat + transpose-groupby (the old way), on the same synthetic blocks. Each batch holds
+    a 1 s series, so its block covers every instant and joins without a copy."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -199,7 +200,7 @@ def fleet_join() -> None:
     wide = builder.frame()
     ours = time.perf_counter() - started
     started = time.perf_counter()
-    floor = np.full(wide.shape, np.nan, order="F")  # allocating and touching the frame alone
+    floor = np.full(wide.shape, np.nan, order="F")  # allocating and filling one grid alone
     floor_s = time.perf_counter() - started
     del floor
     per_batch = []
@@ -214,8 +215,8 @@ def fleet_join() -> None:
     old.columns.name = "series"
     same = wide.equals(old[wide.columns])
     print(f"500 series x 1 day, wide join of 5 batches ({wide.shape[0]:,} x {wide.shape[1]}): "
-          f"{ours * 1000:.0f} ms, of which allocating the {wide.size * 8 / 2**20:,.0f} MB frame "
-          f"{floor_s * 1000:.0f} ms; concat + transpose-groupby {theirs * 1000:.0f} ms "
+          f"{ours * 1000:.0f} ms (allocating and filling one {wide.size * 8 / 2**20:,.0f} MB grid "
+          f"alone: {floor_s * 1000:.0f} ms); concat + transpose-groupby {theirs * 1000:.0f} ms "
           f"({theirs / ours:.1f}x); same frame: {same}")
 
 

@@ -1,11 +1,13 @@
 """Wide frames built request by request: each finished request becomes a small grid (its
-instants x its series) at once, and the final frame is one grid allocated in column order and
-filled block by block. Pure numpy and pandas (no I/O).
+instants x its series) at once; the final frame joins the grids on time. Pure numpy and
+pandas (no I/O).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -16,93 +18,159 @@ from raadata._frames import id_codes
 
 __all__ = ["WideBuilder"]
 
+_Ints = np.ndarray[Any, np.dtype[np.int64]]
+_Floats = np.ndarray[Any, np.dtype[np.float64]]
+
+_MAX_LATTICE_GAPS = 4
+"""Instants are found on a lattice (no sort) when it has at most this many slots per point."""
+
+
+def _instants_and_rows(stamps: _Ints) -> tuple[_Ints, _Ints]:
+    """µs stamps -> (their sorted distinct instants, each stamp's position among them).
+
+    When the stamps sit on a lattice (multiples of a common step from the earliest, at most
+    :data:`_MAX_LATTICE_GAPS` slots per stamp: regular sampling, gaps and all), instants
+    are marked on the lattice in one pass; otherwise they are sorted and searched.
+    """
+    low = stamps.min()
+    offsets = stamps - low
+    step = int(np.gcd.reduce(offsets)) or 1
+    slots = int(offsets.max()) // step + 1
+    if slots > _MAX_LATTICE_GAPS * len(stamps) + 1024:
+        ordered = np.sort(stamps, kind="stable")  # timsort: fast on runs of rising times
+        distinct = np.ones(len(ordered), dtype=bool)
+        distinct[1:] = ordered[1:] != ordered[:-1]
+        instants = ordered[distinct]
+        return instants, np.searchsorted(instants, stamps)
+    if step > 1:
+        offsets //= step
+    present = np.zeros(slots, dtype=bool)
+    present[offsets] = True
+    rank = np.cumsum(present, dtype=np.int64)
+    np.take(rank, offsets, out=offsets)
+    offsets -= 1
+    return low + np.flatnonzero(present).astype(np.int64) * step, offsets
+
 
 def _grid(
-    stamps: np.ndarray[Any, np.dtype[np.int64]],
-    codes: np.ndarray[Any, np.dtype[np.intp]],
-    width: int,
-    values: np.ndarray[Any, np.dtype[np.float64]],
-) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.float64]]]:
+    stamps: _Ints, codes: np.ndarray[Any, np.dtype[np.int32]], width: int, values: _Floats
+) -> tuple[_Ints, _Floats]:
     """Points (µs since the epoch, column code, value) -> (sorted instants, values grid).
 
     The grid has one row per distinct instant and ``width`` columns, NaN where no point is,
     in column-major order (each series contiguous, as pandas keeps a frame's columns).
-    When a (timestamp, column) pair repeats, the first point wins. A stable sort (timsort)
-    finds the instants: fast on the API's order, runs of rising times per series.
+    When a (timestamp, column) pair repeats, the first point wins.
     """
-    ordered = np.sort(stamps, kind="stable")
-    distinct = np.ones(len(ordered), dtype=bool)
-    distinct[1:] = ordered[1:] != ordered[:-1]
-    instants = ordered[distinct]
+    if not len(stamps):
+        return np.empty(0, np.int64), np.full((0, width), np.nan, order="F")
+    instants, rows = _instants_and_rows(stamps)
     columns = np.full((width, len(instants)), np.nan)  # one contiguous row per series
-    cells = codes * len(instants) + np.searchsorted(instants, stamps)
-    np.put(columns, cells[::-1], values[::-1])  # put applies in order: backwards, first wins
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    if len(np.unique(codes[starts])) == len(starts) and bool(np.all(
+            (np.diff(stamps) > 0) | (codes[1:] != codes[:-1]))):
+        # the API's order: each series in one run of rising times, so no pair repeats
+        for start, end in pairwise([*starts, len(codes)]):
+            columns[codes[start], rows[start:end]] = values[start:end]
+    else:
+        cells = codes.astype(np.int64) * len(instants) + rows
+        np.put(columns, cells[::-1], values[::-1])  # put applies in order: backwards, first wins
     return instants, columns.T  # (instants x series), column-major
 
 
-def _table_points(
-    table: pa.Table, uuids: pa.Array
-) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.intp]], Any]:
-    """A measurements table as numpy: µs stamps, positions of ids in ``uuids``, values."""
-    codes = id_codes(table["id"], uuids)
-    stamps = table["timestamp"].cast(pa.int64()).to_numpy()
-    return stamps, codes.astype(np.intp), table["value"].to_numpy()
+@dataclass
+class _Block:
+    """One request's points as a grid: ``instants`` x ``uuids``, from ``start`` (µs)."""
+
+    start: int
+    uuids: tuple[str, ...]
+    instants: _Ints
+    grid: _Floats
 
 
 class WideBuilder:
     """Builds a wide frame request by request, while later requests are still in flight.
 
-    Each request's points are shaped at once into a small grid (its instants x its series)
-    and kept as a block; :meth:`frame` allocates the final grid once, in column order, and
-    copies each block into place, freeing it as it goes. Windows of one set of series do
-    not overlap, so rows are found by binary search in the union of all instants.
+    Each request's points are shaped at once into a small grid (its instants x its series,
+    in label order) and kept as a block. :meth:`frame` joins them on the union of all
+    instants: blocks of one set of series are copied into one grid (each freed as it is
+    placed); a set of series fetched in one request over all the instants keeps its block
+    as it is (no copy).
     """
 
     def __init__(self, labels: Mapping[str, str]) -> None:
         self._labels = labels
-        self._blocks: list[tuple[int, tuple[str, ...], Any, Any]] = []
+        self._blocks: list[_Block] = []
         self.rows: dict[str, int] = {}
         """Points received per series UUID."""
 
     def add(self, uuids: tuple[str, ...], start: pd.Timestamp, table: pa.Table) -> None:
         """One finished request: ``table`` holds some of ``uuids`` over a window from ``start``."""
-        stamps, codes, values = _table_points(table, pa.array(uuids, pa.string()))
+        uuids = tuple(sorted(uuids, key=lambda uuid: self._labels.get(uuid, uuid)))
+        codes = id_codes(table["id"], pa.array(uuids, pa.string()))
         for uuid, rows in zip(uuids, np.bincount(codes, minlength=len(uuids)), strict=True):
             if rows:
                 self.rows[uuid] = self.rows.get(uuid, 0) + int(rows)
-        instants, grid = _grid(stamps, codes, len(uuids), values)
-        self._blocks.append((start.value, uuids, instants, grid))
+        stamps = table["timestamp"].cast(pa.int64()).to_numpy()
+        instants, grid = _grid(stamps, codes, len(uuids), table["value"].to_numpy())
+        self._blocks.append(_Block(start.value, uuids, instants, grid))
 
     def frame(self, uom: Mapping[str, str] | None = None) -> pd.DataFrame:
         """The wide frame of everything added (the blocks are consumed: call it once)."""
-        blocks = sorted(self._blocks, key=lambda block: block[0], reverse=True)
+        blocks = sorted(self._blocks, key=lambda block: block.start)
         self._blocks = []
-        uuids = list(dict.fromkeys(uuid for block in blocks for uuid in block[1]))
-        names = [self._labels.get(uuid, uuid) for uuid in uuids]
-        order = sorted(range(len(names)), key=names.__getitem__)
-        column_of = {uuids[at]: position for position, at in enumerate(order)}
-        instants = _union([block[2] for block in reversed(blocks)])
-        grid = np.full((len(instants), len(uuids)), np.nan, order="F")  # columns contiguous
-        last: dict[str, int] = {}  # the latest instant placed per series
-        while blocks:  # earliest window first; each block freed once placed
-            _, block_uuids, block_instants, block_grid = blocks.pop()
-            if not len(block_instants):
-                continue
-            columns = np.fromiter((column_of[u] for u in block_uuids), np.intp, len(block_uuids))
-            fresh = all(last.get(u, -(2**63)) < block_instants[0] for u in block_uuids)
-            _place(grid, np.searchsorted(instants, block_instants), columns, block_grid, fresh)
-            for uuid in block_uuids:
-                last[uuid] = max(last.get(uuid, -(2**63)), int(block_instants[-1]))
+        instants = _union([block.instants for block in blocks])
         index = pd.DatetimeIndex(instants.astype("datetime64[us]"), name="timestamp")
-        labels = pd.Index([names[at] for at in order], name="series", dtype="str")
-        wide = pd.DataFrame(grid, index=index.tz_localize("UTC"), columns=labels, copy=False)
+        parts = [self._part(group, instants) for group in _groups(blocks)]
+        if not parts:
+            parts = [pd.DataFrame(np.empty((len(instants), 0)), columns=pd.Index([], dtype="str"))]
+        wide = parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
+        wide = wide.iloc[:, np.argsort(wide.columns.to_numpy(), kind="stable")]
+        wide.index = index.tz_localize("UTC")
+        wide.columns.name = "series"
         wide.attrs["units"] = {
             self._labels.get(key, key): unit for key, unit in (uom or {}).items()
         }
         return wide
 
+    def _part(self, blocks: list[_Block], instants: _Ints) -> pd.DataFrame:
+        """The columns of one set of series over all ``instants`` (``blocks`` consumed)."""
+        uuids = list(dict.fromkeys(uuid for block in blocks for uuid in block.uuids))
+        names = [self._labels.get(uuid, uuid) for uuid in uuids]
+        if len(blocks) == 1 and len(blocks[0].instants) == len(instants):
+            grid = blocks.pop().grid  # already over every instant: used as it is
+        else:
+            grid = _joined(blocks, instants, {uuid: at for at, uuid in enumerate(uuids)})
+        return pd.DataFrame(grid, columns=pd.Index(names, dtype="str"), copy=False)
 
-def _union(parts: Sequence[np.ndarray[Any, np.dtype[np.int64]]]) -> np.ndarray[Any, Any]:
+
+def _groups(blocks: list[_Block]) -> list[list[_Block]]:
+    """Blocks grouped by their set of series, in time order; one group if sets overlap
+    (a request split by series)."""
+    groups: dict[tuple[str, ...], list[_Block]] = {}
+    for block in blocks:
+        groups.setdefault(block.uuids, []).append(block)
+    owners = [uuid for uuids in groups for uuid in uuids]
+    return list(groups.values()) if len(owners) == len(set(owners)) else [blocks]
+
+
+def _joined(blocks: list[_Block], instants: _Ints, column_of: Mapping[str, int]) -> _Floats:
+    """One grid (``instants`` x the series) from blocks in time order, each freed as placed."""
+    grid = np.full((len(instants), len(column_of)), np.nan, order="F")  # columns contiguous
+    last: dict[str, int] = {}  # the latest instant placed per series
+    blocks.reverse()
+    while blocks:  # earliest window first
+        block = blocks.pop()
+        if not len(block.instants):
+            continue
+        columns = np.fromiter((column_of[u] for u in block.uuids), np.intp, len(block.uuids))
+        fresh = all(last.get(u, -(2**63)) < block.instants[0] for u in block.uuids)
+        _place(grid, np.searchsorted(instants, block.instants), columns, block.grid, fresh)
+        for uuid in block.uuids:
+            last[uuid] = max(last.get(uuid, -(2**63)), int(block.instants[-1]))
+    return grid
+
+
+def _union(parts: Sequence[_Ints]) -> _Ints:
     """The sorted distinct instants of sorted parts; cheap when they follow each other."""
     if not parts:
         return np.empty(0, np.int64)
@@ -116,10 +184,10 @@ def _union(parts: Sequence[np.ndarray[Any, np.dtype[np.int64]]]) -> np.ndarray[A
 
 
 def _place(
-    grid: np.ndarray[Any, Any],
+    grid: _Floats,
     rows: np.ndarray[Any, Any],
     columns: np.ndarray[Any, Any],
-    block: np.ndarray[Any, Any],
+    block: _Floats,
     fresh: bool,
 ) -> None:
     """Copy a block into ``grid`` at ``rows`` x ``columns`` (slices where they are runs).
