@@ -127,31 +127,35 @@ def _labelled_frame(
 ) -> pd.DataFrame:
     """Label each row's UUID as ``series``; order by series, ``then_by``, time; to pandas.
 
-    Text columns are handled as codes into their distinct values: rows are ordered on
-    integer keys, and the strings are made once, for the output (or never, with
-    ``categorical``: then the text columns are pandas ``Categorical``).
+    Text columns are handled as codes into their distinct values (in order of first
+    appearance): rows are ordered on integer keys, and the strings are made once, for the
+    output (or never, with ``categorical``: then the text columns are pandas
+    ``Categorical``). Rows that come in runs (one key, rising times: the API's order) are
+    ordered run by run; only rows that do not are sorted.
     """
-    codes, dictionaries = {}, {}
-    for name in ("id", *then_by):
-        dictionaries[name], codes[name] = _dictionary_and_codes(table[name])
+    keys = ["id", *then_by]
+    distinct = [_distinct(table[name]) for name in keys]
+    chunks = _key_chunks(table, keys, distinct)
+    dictionaries = {name: _first_seen(chunks, at, values)
+                    for at, (name, values) in enumerate(zip(keys, distinct, strict=True))}
     uuids = dictionaries["id"].to_pylist()
-    dictionaries["series"] = pa.array([labels.get(uuid, uuid) for uuid in uuids], pa.string())
-    codes["series"] = codes["id"]
-    key = _numpy(_dense_rank(dictionaries["series"])).astype(np.int64)[codes["id"]]
+    series = pa.array([labels.get(uuid, uuid) for uuid in uuids], pa.string())
+    rank = _numpy(_dense_rank(series)).astype(np.int64)
     for name in then_by:
-        key = key * len(dictionaries[name]) + _numpy(_dense_rank(dictionaries[name]))[codes[name]]
-    stamps = table["timestamp"].cast(pa.int64()).to_numpy()
-    order = _order_of_runs(key, stamps)
-    if order is None:  # not runs of rising time: sort (rare: servers send series in order)
-        order = np.lexsort((stamps, key))
+        rank = (rank[:, None] * len(dictionaries[name])
+                + _numpy(_dense_rank(dictionaries[name]))[None, :]).ravel()
+    stamps, values, ordered = _in_key_order(chunks, rank, [len(d) for d in distinct])
+    codes = dict(zip(keys, ordered, strict=True))
     arrays = {
-        "timestamp": pa.array(stamps[order], pa.int64()).cast(table.schema.field("timestamp").type),
-        "value": pa.array(table["value"].to_numpy()[order], pa.float64()),
+        "timestamp": pa.array(stamps, pa.int64()).cast(table.schema.field("timestamp").type),
+        "value": pa.array(values, pa.float64()),
     }
+    dictionaries["series"] = series
+    codes["series"] = codes["id"]
     for name, dictionary in dictionaries.items():
-        indices = pa.array(codes[name][order].astype(np.int32))
+        indices = pa.array(codes[name])
         arrays[name] = (pa.DictionaryArray.from_arrays(indices, dictionary) if categorical
-                        else dictionary.take(indices))
+                        else dictionary.cast(pa.large_string()).take(indices))  # pandas' own type
     shaped = pa.table({name: arrays.pop(name) for name in columns})
     # each column's Arrow memory is freed as it is converted; no block consolidation copy
     frame: pd.DataFrame = shaped.to_pandas(self_destruct=True, split_blocks=True)
@@ -160,22 +164,99 @@ def _labelled_frame(
     return frame
 
 
-def _dictionary_and_codes(
-    column: pa.ChunkedArray,
-) -> tuple[pa.Array, np.ndarray[Any, np.dtype[np.int32]]]:
-    """The distinct values of a text column in order of first appearance, and each row's
-    position among them. A dictionary-encoded column is read through its indices, without
-    hashing a string per row."""
-    if not pa.types.is_dictionary(column.type):
-        unique = pc.unique(column)
-        return unique, _numpy(pc.index_in(column, value_set=unique))
-    values = pc.unique(pa.concat_arrays([chunk.dictionary for chunk in column.chunks]))
-    codes = id_codes(column, values)
-    runs = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else codes
-    seen = pd.unique(codes[runs])  # first appearance, over runs only
+class _Chunk:
+    """One chunk of a table as numpy: µs stamps, values, and per key column the codes of its
+    rows (positions in the column's distinct values)."""
+
+    def __init__(self, stamps: np.ndarray[Any, Any], values: np.ndarray[Any, Any],
+                 codes: list[np.ndarray[Any, Any]]) -> None:
+        self.stamps, self.values, self.codes = stamps, values, codes
+        change = np.zeros(max(len(stamps) - 1, 0), dtype=bool)
+        for column in codes:
+            change |= column[1:] != column[:-1]
+        breaks = np.flatnonzero(change | (stamps[1:] <= stamps[:-1])) + 1
+        self.starts = np.r_[0, breaks] if len(stamps) else breaks
+        self.ends = np.r_[breaks, len(stamps)] if len(stamps) else breaks
+        """Runs: stretches of one key with strictly rising times."""
+
+
+def _key_chunks(
+    table: pa.Table, keys: Sequence[str], distinct: Sequence[pa.Array]
+) -> list[_Chunk]:
+    """The table chunk by chunk; codes are positions in each key column's ``distinct``."""
+    chunks = []
+    for batch in table.to_batches():
+        codes = []
+        for name, values in zip(keys, distinct, strict=True):
+            column = batch.column(name)
+            if not pa.types.is_dictionary(column.type):
+                column = pc.dictionary_encode(column)
+            lookup = _numpy(pc.index_in(column.dictionary, value_set=values)).astype(np.int32)
+            codes.append(lookup[_numpy(column.indices)])
+        stamps = _numpy(batch.column("timestamp").view(pa.int64()))
+        chunks.append(_Chunk(stamps, _numpy(batch.column("value")), codes))
+    return chunks
+
+
+def _distinct(column: pa.ChunkedArray) -> pa.Array:
+    """A text column's distinct values (hashing only the dictionaries of a dictionary column)."""
+    if pa.types.is_dictionary(column.type):
+        return pc.unique(pa.concat_arrays([chunk.dictionary for chunk in column.chunks]
+                                          or [pa.array([], pa.string())]))
+    return pc.unique(column)
+
+
+def _first_seen(chunks: Sequence[_Chunk], at: int, values: pa.Array) -> pa.Array:
+    """``values`` reordered by first appearance in the rows; the chunks' codes follow."""
+    firsts = np.concatenate([chunk.codes[at][chunk.starts] for chunk in chunks] or
+                            [np.zeros(0, np.int32)])
+    seen = pd.unique(firsts)
     remap = np.zeros(len(values), np.int32)
     remap[seen] = np.arange(len(seen), dtype=np.int32)
-    return values.take(pa.array(seen)), remap[codes]
+    for chunk in chunks:
+        chunk.codes[at] = remap[chunk.codes[at]]
+    return values.take(pa.array(seen, pa.int32()))
+
+
+def _in_key_order(
+    chunks: Sequence[_Chunk], rank: np.ndarray[Any, np.dtype[np.int64]], sizes: Sequence[int]
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], list[np.ndarray[Any, Any]]]:
+    """Stamps, values and codes of every row, ordered by (``rank`` of the key, time), stably.
+
+    ``rank`` ranks the key codes (combined in row-major order of ``sizes``). Runs are moved
+    whole when no two runs of one key overlap in time; otherwise rows are sorted.
+    """
+    rows = sum(len(chunk.stamps) for chunk in chunks)
+    parts = [(chunk, start, end) for chunk in chunks
+             for start, end in zip(chunk.starts.tolist(), chunk.ends.tolist(), strict=True)]
+
+    def key(codes: Sequence[np.ndarray[Any, Any]]) -> np.ndarray[Any, Any]:
+        combined = np.zeros(len(codes[0]), np.int64)
+        for column, size in zip(codes, sizes, strict=True):
+            combined = combined * size + column
+        return rank[combined]
+
+    if parts and len(parts) <= rows // 16 + 64:
+        firsts = [np.array([c.codes[at][s] for c, s, _ in parts], np.int32)
+                  for at in range(len(sizes))]
+        run_keys = key(firsts)
+        low = np.array([c.stamps[s] for c, s, _ in parts])
+        high = np.array([c.stamps[e - 1] for c, _, e in parts])
+        order = np.lexsort((low, run_keys))
+        same = run_keys[order[1:]] == run_keys[order[:-1]]
+        if not np.any(same & (low[order[1:]] <= high[order[:-1]])):
+            stamps = np.concatenate([parts[at][0].stamps[parts[at][1]:parts[at][2]]
+                                     for at in order])
+            values = np.concatenate([parts[at][0].values[parts[at][1]:parts[at][2]]
+                                     for at in order])
+            lengths = np.array([parts[at][2] - parts[at][1] for at in order])
+            return stamps, values, [np.repeat(first[order], lengths) for first in firsts]
+    stamps = np.concatenate([chunk.stamps for chunk in chunks] or [np.zeros(0, np.int64)])
+    values = np.concatenate([chunk.values for chunk in chunks] or [np.zeros(0)])
+    all_codes = [np.concatenate([chunk.codes[at] for chunk in chunks] or [np.zeros(0, np.int32)])
+                 for at in range(len(sizes))]
+    order = np.lexsort((stamps, key(all_codes))) if rows else np.zeros(0, np.intp)
+    return stamps[order], values[order], [column[order] for column in all_codes]
 
 
 def id_codes(column: pa.ChunkedArray, value_set: pa.Array) -> np.ndarray[Any, np.dtype[np.int32]]:
@@ -199,31 +280,6 @@ def _numpy(array: pa.Array | pa.ChunkedArray) -> np.ndarray[Any, Any]:
 
 def _dense_rank(values: pa.Array) -> pa.Array:
     return pc.rank(values, sort_keys="ascending", tiebreaker="dense")
-
-
-def _order_of_runs(
-    key: np.ndarray[Any, np.dtype[np.int64]], stamps: np.ndarray[Any, np.dtype[np.int64]]
-) -> np.ndarray[Any, np.dtype[np.intp]] | None:
-    """Row order by (key, time) from the runs the rows already come in, without a sort.
-
-    A run is a stretch of one key with strictly rising times (the API sends each series of
-    a request in time order). Runs are ordered by (key, first time); ``None`` when two runs
-    of one key overlap in time, so that only a real sort can order them.
-    """
-    if len(key) < 2:
-        return np.arange(len(key))
-    breaks = np.flatnonzero((key[1:] != key[:-1]) | (stamps[1:] <= stamps[:-1])) + 1
-    starts = np.concatenate([[0], breaks])
-    ends = np.concatenate([breaks, [len(key)]])
-    runs = np.lexsort((stamps[starts], key[starts]))
-    starts, ends = starts[runs], ends[runs]
-    same_key = key[starts[1:]] == key[starts[:-1]]
-    if np.any(same_key & (stamps[starts[1:]] <= stamps[ends[:-1] - 1])):
-        return None
-    lengths = ends - starts
-    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    order: np.ndarray[Any, np.dtype[np.intp]] = (np.arange(len(key)) + offsets).astype(np.intp)
-    return order
 
 
 def long_frame(
