@@ -1,20 +1,24 @@
 """Client CPU per million points and peak memory over frame size, against the floor.
 
-Run: ``.venv/bin/python benchmarks/bench_floor.py [--days 7 35] [--paths wide long ...]``
+Run: ``.venv/bin/python benchmarks/bench_floor.py [--days 7 35] [--paths wide long ...]
+[--repeat 3] [--baseline DIR]``
 
 The sandbox runs in its own process and serves 10 series sampled every second (7 days:
 6.0 M points; 35 days: 30.2 M). Every measurement runs in a fresh child process, so that
 its peak RSS is its own: client CPU is ``time.process_time()`` of that process (all its
 threads), peak memory is the peak RSS above the RSS before the call, and "left" is the RSS
-after the call (frame dropped) above the RSS before it. In the same run, two baselines:
+after the call (frame dropped) above the RSS before it. Each figure is the median of
+``--repeat`` fresh processes (this machine's speed drifts). In the same run, two baselines:
 
 - floor: the same requests (``client.plan``), 8 threads, POST + ``pq.read_table`` +
   ``to_pandas``, no planning, checking or shaping;
 - decode: the same bodies already in memory, ``pq.read_table`` with ``id`` as a
   dictionary, one thread: the cost of decoding alone.
 
-Plus a wide frame of 500 series x 1 day (5 batches joined on time). Prints a table; asserts
-nothing.
+``--baseline DIR``: also measure the raadata in DIR (e.g. ``git worktree add /tmp/base
+<commit>``), interleaved with this one, and print each path's CPU and peak over the
+baseline's. Plus a wide frame of 500 series x 1 day (5 batches joined on time). Prints a
+table; asserts nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -48,7 +53,9 @@ def _peak_mb() -> float:
 
 
 def _child(path: str, kwargs: dict[str, Any], selectors: list[str], days: int,
-           out: Any) -> None:
+           source: str | None, out: Any) -> None:
+    if source:
+        sys.path.insert(0, source)
     import gc
 
     import pandas as pd
@@ -125,29 +132,51 @@ def _child(path: str, kwargs: dict[str, Any], selectors: list[str], days: int,
     client.close()
 
 
-def measure(path: str, kwargs: dict[str, Any], selectors: list[str], days: int) -> dict[str, Any]:
-    """One measurement in a fresh process."""
+def _once(path: str, kwargs: dict[str, Any], selectors: list[str], days: int,
+          source: str | None) -> dict[str, Any]:
     ours, theirs = multiprocessing.Pipe()
     process = multiprocessing.get_context("spawn").Process(
-        target=_child, args=(path, kwargs, selectors, days, theirs))
+        target=_child, args=(path, kwargs, selectors, days, source, theirs))
     process.start()
     result: dict[str, Any] = ours.recv()
     process.join()
     return result
 
 
-def show(row: dict[str, Any], floor_cpu: float | None) -> None:
+def measure(path: str, kwargs: dict[str, Any], selectors: list[str], days: int,
+            repeat: int, baseline: str | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Medians of ``repeat`` measurements each in a fresh process, of this raadata and of
+    the one in ``baseline`` (if given), taken in turns."""
+    ours, theirs = [], []
+    for _ in range(repeat):
+        ours.append(_once(path, kwargs, selectors, days, None))
+        if baseline:
+            theirs.append(_once(path, kwargs, selectors, days, baseline))
+    return _median(ours), _median(theirs) if theirs else None
+
+
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {key: statistics.median(run[key] for run in runs) if key != "path" else runs[0][key]
+            for key in runs[0]}
+
+
+def show(row: dict[str, Any], floor_cpu: float | None, base: dict[str, Any] | None) -> None:
     per_m = row["cpu"] / (row["points"] / 1e6)
     ratio = f"{per_m / floor_cpu:5.2f}x" if floor_cpu else "     "
     memory = f"{row['peak'] / row['size']:5.2f}x" if row["size"] else "    -"
+    versus = (f"   cpu {row['cpu'] / base['cpu']:4.2f}x  peak {row['peak'] / base['peak']:4.2f}x"
+              f"  (baseline {base['cpu'] / (base['points'] / 1e6):.3f} s/M, "
+              f"{base['peak']:,.0f} MB)" if base else "")
     print(f"{row['path']:<12} {row['points']:>12,} {row['wall']:7.2f} s {per_m:8.3f} {ratio} "
-          f"{row['peak']:9,.0f} {row['size']:8,.0f} {memory} {row['left']:8,.0f}")
+          f"{row['peak']:9,.0f} {row['size']:8,.0f} {memory} {row['left']:8,.0f}{versus}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, nargs="+", default=[7, 35])
     parser.add_argument("--paths", nargs="+", default=list(PATHS), choices=PATHS)
+    parser.add_argument("--repeat", type=int, default=3, help="fresh processes per figure")
+    parser.add_argument("--baseline", help="a source tree of raadata to compare with")
     parser.add_argument("--no-fleet", action="store_true", help="skip 500 series x 1 day")
     args = parser.parse_args()
     with sandbox_process(now="2025-06-01T00:00:00Z") as remote:
@@ -157,11 +186,13 @@ def main() -> None:
         print(f"{'path':<12} {'points':>12} {'wall':>9} {'cpu/M':>8} {'':>6} {'peak MB':>9} "
               f"{'frame':>8} {'p/f':>6} {'left':>8}")
         for days in args.days:
-            rows = {p: measure(p, remote.client_kwargs(), selectors, days) for p in args.paths}
-            floor = rows.get("floor")
+            rows = {p: measure(p, remote.client_kwargs(), selectors, days, args.repeat,
+                               args.baseline if p not in ("floor", "decode") else None)
+                    for p in args.paths}
+            floor = rows["floor"][0] if "floor" in rows else None
             floor_cpu = floor["cpu"] / (floor["points"] / 1e6) if floor else None
-            for row in rows.values():
-                show(row, floor_cpu)
+            for row, base in rows.values():
+                show(row, floor_cpu, base)
             print()
     if not args.no_fleet:
         fleet_join()

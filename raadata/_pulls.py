@@ -196,9 +196,8 @@ class Puller:
         started.report.rows_per_series = {
             started.labels[uuid]: rows for uuid, rows in builder.rows.items()
         }
-        frame = builder.frame(started.uom)
-        _give_back_arrow_memory()
-        return frame
+        _give_back_arrow_memory()  # before the frame is made: what the pull held is free
+        return builder.frame(started.uom)
 
     def frames(self, started: Started, categorical: bool = False) -> Iterator[pd.DataFrame]:
         """One long frame per finished request, in completion order."""

@@ -155,6 +155,8 @@ def _groups(blocks: list[_Block]) -> list[list[_Block]]:
 
 def _joined(blocks: list[_Block], instants: _Ints, column_of: Mapping[str, int]) -> _Floats:
     """One grid (``instants`` x the series) from blocks in time order, each freed as placed."""
+    if _stacks(blocks, len(column_of)):
+        return _stacked(blocks, instants, len(column_of))
     grid = np.full((len(instants), len(column_of)), np.nan, order="F")  # columns contiguous
     last: dict[str, int] = {}  # the latest instant placed per series
     blocks.reverse()
@@ -167,6 +169,36 @@ def _joined(blocks: list[_Block], instants: _Ints, column_of: Mapping[str, int])
         _place(grid, np.searchsorted(instants, block.instants), columns, block.grid, fresh)
         for uuid in block.uuids:
             last[uuid] = max(last.get(uuid, -(2**63)), int(block.instants[-1]))
+    return grid
+
+
+def _stacks(blocks: Sequence[_Block], width: int) -> bool:
+    """Whether blocks in time order each hold all ``width`` series (in one column order)
+    and each begins after the one before ends: windows of one batch."""
+    spans = [(block.instants[0], block.instants[-1]) for block in blocks if len(block.instants)]
+    return all(len(block.uuids) == width and block.uuids == blocks[0].uuids for block in blocks
+               ) and all(later[0] > earlier[1] for earlier, later in pairwise(spans))
+
+
+def _stacked(blocks: list[_Block], instants: _Ints, width: int) -> _Floats:
+    """Blocks that :func:`_stacks` one under the other, each freed as placed; only the rows
+    no block covers are filled with NaN (the grid's memory is touched once)."""
+    grid = np.empty((len(instants), width), order="F")  # columns contiguous
+    done = 0  # rows [0, done) are written
+    blocks.reverse()
+    while blocks:  # earliest window first
+        block = blocks.pop()
+        if not len(block.instants):
+            continue
+        first, last = (int(row) for row in np.searchsorted(instants, block.instants[[0, -1]]))
+        grid[done:first] = np.nan
+        if last - first + 1 == len(block.instants):
+            grid[first:last + 1] = block.grid
+        else:  # other batches' instants in between
+            grid[first:last + 1] = np.nan
+            grid[np.searchsorted(instants, block.instants)] = block.grid
+        done = last + 1
+    grid[done:] = np.nan
     return grid
 
 
