@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -277,3 +278,33 @@ def test_progress_bar_is_switchable(
     assert "raadata measurements" in capsys.readouterr().err
     client.measurements(*args, progress=False, max_workers=1, target_points=20_000)
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_iter_frames_holds_at_most_max_workers_plus_two_tables(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """However slowly the caller reads, decoded tables do not pile up: at most one per
+    request in flight, the one being shaped and the frame's."""
+    import weakref
+
+    import raadata._fetch
+
+    alive, most = [0], [0]
+    fetch_task = raadata._fetch.fetch_task
+
+    def counted(*args: object, **kwargs: object) -> object:
+        table = fetch_task(*args, **kwargs)  # type: ignore[arg-type]
+        alive[0] += 1
+        most[0] = max(most[0], alive[0])
+        weakref.finalize(table, lambda: alive.__setitem__(0, alive[0] - 1))
+        return table
+
+    monkeypatch.setattr(raadata._fetch, "fetch_task", counted)
+    with sandbox.client(progress=False, max_workers=workers) as client:
+        frames = client.iter_frames("raalabs/IMO1000001/*", *DAY, target_points=20_000)
+        count = 0
+        for _ in frames:
+            time.sleep(0.02)  # a slow reader: finished requests wait for it
+            count += 1
+    assert count > 3 * (workers + 2)
+    assert 1 <= most[0] <= workers + 2
