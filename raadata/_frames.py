@@ -118,7 +118,7 @@ def unique_labels(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
 
 
 def _labelled_frame(
-    table: pa.Table,
+    tables: list[pa.Table],
     labels: Mapping[str, str],
     uom: Mapping[str, str] | None,
     columns: Sequence[str],
@@ -131,8 +131,11 @@ def _labelled_frame(
     appearance): rows are ordered on integer keys, and the strings are made once, for the
     output (or never, with ``categorical``: then the text columns are pandas
     ``Categorical``). Rows that come in runs (one key, rising times: the API's order) are
-    ordered run by run; only rows that do not are sorted.
+    ordered run by run; only rows that do not are sorted. ``tables`` holds one table and is
+    emptied: once its rows are copied in order, its memory is free for the strings.
     """
+    table = tables.pop()
+    timestamp_type = table.schema.field("timestamp").type
     keys = ["id", *then_by]
     distinct = [_distinct(table[name]) for name in keys]
     chunks = _key_chunks(table, keys, distinct)
@@ -145,9 +148,10 @@ def _labelled_frame(
         rank = (rank[:, None] * len(dictionaries[name])
                 + _numpy(_dense_rank(dictionaries[name]))[None, :]).ravel()
     stamps, values, ordered = _in_key_order(chunks, rank, [len(d) for d in distinct])
+    del table, chunks  # the caller holds no other reference (see Puller.long)
     codes = dict(zip(keys, ordered, strict=True))
     arrays = {
-        "timestamp": pa.array(stamps, pa.int64()).cast(table.schema.field("timestamp").type),
+        "timestamp": pa.array(stamps, pa.int64()).cast(timestamp_type),
         "value": pa.array(values, pa.float64()),
     }
     dictionaries["series"] = series
@@ -283,7 +287,7 @@ def _dense_rank(values: pa.Array) -> pa.Array:
 
 
 def long_frame(
-    table: pa.Table,
+    table: pa.Table | list[pa.Table],
     labels: Mapping[str, str],
     uom: Mapping[str, str] | None = None,
     *,
@@ -294,13 +298,15 @@ def long_frame(
     ``labels`` maps UUID -> label (a UUID missing from it is its own label). ``uom`` maps
     UUID or label -> unit of measure; ``attrs["units"]`` holds it by label. Sorted by series
     then time, with a ``RangeIndex``. ``categorical``: ``series`` and ``id`` as pandas
-    ``Categorical`` (a fraction of the memory of strings).
+    ``Categorical`` (a fraction of the memory of strings). A one-table list is emptied, so
+    that the table's memory is freed while the frame is made.
     """
-    return _labelled_frame(table, labels, uom, _MEASUREMENT_COLUMNS, categorical=categorical)
+    tables = table if isinstance(table, list) else [table]
+    return _labelled_frame(tables, labels, uom, _MEASUREMENT_COLUMNS, categorical=categorical)
 
 
 def statistics_long_frame(
-    table: pa.Table,
+    table: pa.Table | list[pa.Table],
     labels: Mapping[str, str],
     uom: Mapping[str, str] | None = None,
     *,
@@ -310,7 +316,8 @@ def statistics_long_frame(
     ``aggregation``, ``value``; sorted by series, aggregation, time. Labels, ``uom`` and
     ``categorical`` as in :func:`long_frame`.
     """
-    return _labelled_frame(table, labels, uom, _STATISTICS_COLUMNS, then_by=["aggregation"],
+    tables = table if isinstance(table, list) else [table]
+    return _labelled_frame(tables, labels, uom, _STATISTICS_COLUMNS, then_by=["aggregation"],
                            categorical=categorical)
 
 

@@ -181,10 +181,9 @@ class Puller:
 
     def long(self, started: Started, categorical: bool = False) -> pd.DataFrame:
         """The pull as a long frame (measurements or statistics)."""
-        table = self.table(started)
         shape = long_frame if started.pull.kind == "measurements" else statistics_long_frame
-        frame = shape(table, started.labels, started.uom, categorical=categorical)
-        del table
+        # the one-table list is emptied by the shaping, which frees the rows as it copies them
+        frame = shape([self.table(started)], started.labels, started.uom, categorical=categorical)
         _give_back_arrow_memory()
         return frame
 
