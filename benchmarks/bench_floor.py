@@ -148,9 +148,11 @@ def measure(path: str, kwargs: dict[str, Any], selectors: list[str], days: int,
     """Medians of ``repeat`` measurements each in a fresh process, of this raadata and of
     the one in ``baseline`` (if given), taken in turns."""
     ours, theirs = [], []
-    for _ in range(repeat):
+    for turn in range(repeat):  # who goes first alternates: the order must not favour one
+        if baseline and turn % 2:
+            theirs.append(_once(path, kwargs, selectors, days, baseline))
         ours.append(_once(path, kwargs, selectors, days, None))
-        if baseline:
+        if baseline and not turn % 2:
             theirs.append(_once(path, kwargs, selectors, days, baseline))
     return _median(ours), _median(theirs) if theirs else None
 

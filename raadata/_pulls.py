@@ -27,6 +27,7 @@ from raadata._frames import (
     unique_labels,
 )
 from raadata._http import Transport
+from raadata._memory import give_back_arrow
 from raadata._planning import Pull, Task, Unit, cursors, pack
 from raadata._query import Query
 from raadata._report import PullReport
@@ -184,7 +185,7 @@ class Puller:
         shape = long_frame if started.pull.kind == "measurements" else statistics_long_frame
         # the one-table list is emptied by the shaping, which frees the rows as it copies them
         frame = shape([self.table(started)], started.labels, started.uom, categorical=categorical)
-        _give_back_arrow_memory()
+        give_back_arrow()
         return frame
 
     def wide(self, started: Started) -> pd.DataFrame:
@@ -195,7 +196,7 @@ class Puller:
         started.report.rows_per_series = {
             started.labels[uuid]: rows for uuid, rows in builder.rows.items()
         }
-        _give_back_arrow_memory()  # before the frame is made: what the pull held is free
+        give_back_arrow()  # before the frame is made: what the pull held is free
         return builder.frame(started.uom)
 
     def frames(self, started: Started, categorical: bool = False) -> Iterator[pd.DataFrame]:
@@ -231,12 +232,6 @@ def _label(info: SeriesInfo, kind: LabelKind, fleet: bool) -> str:
         if vessel:
             return f"{vessel} / {label}"
     return label
-
-
-def _give_back_arrow_memory() -> None:
-    """Return the memory the pull's decoded tables held to the system (Arrow's allocator
-    keeps freed memory for reuse otherwise: hundreds of MB after a large pull)."""
-    pa.default_memory_pool().release_unused()
 
 
 def domain_aliases(series: Sequence[SeriesInfo]) -> dict[str, str]:

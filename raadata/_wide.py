@@ -15,12 +15,15 @@ import pandas as pd
 import pyarrow as pa
 
 from raadata._frames import id_codes
+from raadata._memory import trim_heap
 
 __all__ = ["WideBuilder"]
 
 _Ints = np.ndarray[Any, np.dtype[np.int64]]
 _Floats = np.ndarray[Any, np.dtype[np.float64]]
 
+_TRIM_EVERY = 64 << 20
+"""Bytes of blocks freed between trims of the heap while a grid fills."""
 _MAX_LATTICE_GAPS = 4
 """Instants are found on a lattice (no sort) when it has at most this many slots per point."""
 
@@ -120,7 +123,9 @@ class WideBuilder:
         self._blocks = []
         instants = _union([block.instants for block in blocks])
         index = pd.DatetimeIndex(instants.astype("datetime64[us]"), name="timestamp")
-        parts = [self._part(group, instants) for group in _groups(blocks)]
+        groups = _groups(blocks)
+        del blocks  # each group's list is now the only holder: blocks are freed as placed
+        parts = [self._part(group, instants) for group in groups]
         if not parts:
             parts = [pd.DataFrame(np.empty((len(instants), 0)), columns=pd.Index([], dtype="str"))]
         wide = parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
@@ -150,7 +155,7 @@ def _groups(blocks: list[_Block]) -> list[list[_Block]]:
     for block in blocks:
         groups.setdefault(block.uuids, []).append(block)
     owners = [uuid for uuids in groups for uuid in uuids]
-    return list(groups.values()) if len(owners) == len(set(owners)) else [blocks]
+    return list(groups.values()) if len(owners) == len(set(owners)) else [list(blocks)]
 
 
 def _joined(blocks: list[_Block], instants: _Ints, column_of: Mapping[str, int]) -> _Floats:
@@ -182,9 +187,11 @@ def _stacks(blocks: Sequence[_Block], width: int) -> bool:
 
 def _stacked(blocks: list[_Block], instants: _Ints, width: int) -> _Floats:
     """Blocks that :func:`_stacks` one under the other, each freed as placed; only the rows
-    no block covers are filled with NaN (the grid's memory is touched once)."""
+    no block covers are filled with NaN (the grid's memory is touched once). The heap is
+    trimmed as blocks are freed, so that they and the grid are not all resident at once."""
     grid = np.empty((len(instants), width), order="F")  # columns contiguous
     done = 0  # rows [0, done) are written
+    freed = 0  # bytes of blocks freed since the heap was last trimmed
     blocks.reverse()
     while blocks:  # earliest window first
         block = blocks.pop()
@@ -198,6 +205,11 @@ def _stacked(blocks: list[_Block], instants: _Ints, width: int) -> _Floats:
             grid[first:last + 1] = np.nan
             grid[np.searchsorted(instants, block.instants)] = block.grid
         done = last + 1
+        freed += block.grid.nbytes
+        del block
+        if freed >= _TRIM_EVERY:
+            trim_heap()
+            freed = 0
     grid[done:] = np.nan
     return grid
 

@@ -88,3 +88,30 @@ def test_empty_builder_gives_an_empty_frame() -> None:
     assert frame.shape == (0, 0)
     assert frame.index.name == "timestamp"
     assert frame.attrs["units"] == {"x": "kW"}
+
+
+def test_the_heap_is_trimmed_as_stacked_blocks_are_freed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a grid fills, freed blocks are given back every so many bytes."""
+    import raadata._wide
+
+    trims = []
+    monkeypatch.setattr(raadata._wide, "_TRIM_EVERY", 100_000)
+    monkeypatch.setattr(raadata._wide, "trim_heap", lambda: trims.append(1))
+    windows = [(0, 4_000), (4_000, 9_000), (9_000, 9_500)]
+    tables = [points(UUIDS, lo, hi, 1) for lo, hi in windows]
+    builder = WideBuilder(LABELS)
+    for (lo, _), table in zip(windows, tables, strict=True):
+        builder.add(tuple(UUIDS), at(lo), table)
+    frame = builder.frame()
+    pd.testing.assert_frame_equal(frame, wide_from_table(pa.concat_tables(tables), LABELS))
+    assert len(trims) == 2  # 160 kB and 200 kB blocks; the 20 kB one stays under the bar
+
+
+def test_the_heap_is_trimmed_through_glibc_where_there_is_one() -> None:
+    import platform
+
+    from raadata._memory import _malloc_trim, trim_heap
+
+    assert _malloc_trim() is not None or platform.libc_ver()[0] != "glibc"
+    trim_heap()  # harmless at any time
