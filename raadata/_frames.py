@@ -249,11 +249,10 @@ def _in_key_order(
         order = np.lexsort((low, run_keys))
         same = run_keys[order[1:]] == run_keys[order[:-1]]
         if not np.any(same & (low[order[1:]] <= high[order[:-1]])):
-            stamps = np.concatenate([parts[at][0].stamps[parts[at][1]:parts[at][2]]
-                                     for at in order])
-            values = np.concatenate([parts[at][0].values[parts[at][1]:parts[at][2]]
-                                     for at in order])
-            lengths = np.array([parts[at][2] - parts[at][1] for at in order])
+            runs = [parts[at] for at in order]
+            stamps = np.concatenate([chunk.stamps[start:end] for chunk, start, end in runs])
+            values = np.concatenate([chunk.values[start:end] for chunk, start, end in runs])
+            lengths = np.array([end - start for _, start, end in runs])
             return stamps, values, [np.repeat(first[order], lengths) for first in firsts]
     stamps = np.concatenate([chunk.stamps for chunk in chunks] or [np.zeros(0, np.int64)])
     values = np.concatenate([chunk.values for chunk in chunks] or [np.zeros(0)])
