@@ -169,7 +169,7 @@ def show(row: dict[str, Any], floor_cpu: float | None, base: dict[str, Any] | No
     versus = (f"   cpu {row['cpu'] / base['cpu']:4.2f}x  peak {row['peak'] / base['peak']:4.2f}x"
               f"  (baseline {base['cpu'] / (base['points'] / 1e6):.3f} s/M, "
               f"{base['peak']:,.0f} MB)" if base else "")
-    print(f"{row['path']:<12} {row['points']:>12,} {row['wall']:7.2f} s {per_m:8.3f} {ratio} "
+    print(f"{row['path']:<12} {int(row['points']):>12,} {row['wall']:7.2f} s {per_m:8.3f} {ratio} "
           f"{row['peak']:9,.0f} {row['size']:8,.0f} {memory} {row['left']:8,.0f}{versus}")
 
 
