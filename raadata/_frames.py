@@ -175,13 +175,21 @@ class _Chunk:
     def __init__(self, stamps: np.ndarray[Any, Any], values: np.ndarray[Any, Any],
                  codes: list[np.ndarray[Any, Any]]) -> None:
         self.stamps, self.values, self.codes = stamps, values, codes
-        change = np.zeros(max(len(stamps) - 1, 0), dtype=bool)
-        for column in codes:
-            change |= column[1:] != column[:-1]
-        breaks = np.flatnonzero(change | (stamps[1:] <= stamps[:-1])) + 1
-        self.starts = np.r_[0, breaks] if len(stamps) else breaks
-        self.ends = np.r_[breaks, len(stamps)] if len(stamps) else breaks
-        """Runs: stretches of one key with strictly rising times."""
+        self.starts, self.ends = runs(codes, stamps)
+
+
+def runs(
+    codes: Sequence[np.ndarray[Any, Any]], stamps: np.ndarray[Any, Any]
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Starts and ends of the runs of rows: stretches with the same ``codes`` and strictly
+    rising ``stamps`` (the API sends each series of a request as one run)."""
+    if not len(stamps):
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    change = stamps[1:] <= stamps[:-1]
+    for column in codes:
+        change |= column[1:] != column[:-1]
+    breaks = np.flatnonzero(change) + 1
+    return np.r_[0, breaks], np.r_[breaks, len(stamps)]
 
 
 def _key_chunks(
@@ -192,11 +200,7 @@ def _key_chunks(
     for batch in table.to_batches():
         codes = []
         for name, values in zip(keys, distinct, strict=True):
-            column = batch.column(name)
-            if not pa.types.is_dictionary(column.type):
-                column = pc.dictionary_encode(column)
-            lookup = _numpy(pc.index_in(column.dictionary, value_set=values)).astype(np.int32)
-            codes.append(lookup[_numpy(column.indices)])
+            codes.append(_positions(batch.column(name), values))
         stamps = _numpy(batch.column("timestamp").view(pa.int64()))
         chunks.append(_Chunk(stamps, _numpy(batch.column("value")), codes))
     return chunks
@@ -265,15 +269,20 @@ def _in_key_order(
 def id_codes(column: pa.ChunkedArray, value_set: pa.Array) -> np.ndarray[Any, np.dtype[np.int32]]:
     """Each row's position in ``value_set`` (-1 if absent); for a dictionary-encoded column,
     only its dictionaries are looked up."""
-    if not pa.types.is_dictionary(column.type):
-        found = pc.index_in(column, value_set=value_set).fill_null(-1)
-        return np.asarray(found.to_numpy(zero_copy_only=False), np.int32)
-    parts = []
-    for chunk in column.chunks:
-        lookup = pc.index_in(chunk.dictionary, value_set=value_set).fill_null(-1)
-        table = np.asarray(lookup.to_numpy(zero_copy_only=False), np.int32)
-        parts.append(table[chunk.indices.to_numpy(zero_copy_only=False)])
+    parts = [_positions(chunk, value_set) for chunk in column.chunks]
     return np.concatenate(parts) if parts else np.zeros(0, np.int32)
+
+
+def _positions(array: pa.Array, value_set: pa.Array) -> np.ndarray[Any, np.dtype[np.int32]]:
+    """:func:`id_codes` of one array: a dictionary array's dictionary is looked up, not
+    its rows."""
+    if not pa.types.is_dictionary(array.type):
+        return np.asarray(_numpy(pc.index_in(array, value_set=value_set).fill_null(-1)),
+                          np.int32)
+    lookup = pc.index_in(array.dictionary, value_set=value_set).fill_null(-1)
+    codes: np.ndarray[Any, np.dtype[np.int32]] = np.asarray(_numpy(lookup), np.int32)[
+        _numpy(array.indices)]
+    return codes
 
 
 def _numpy(array: pa.Array | pa.ChunkedArray) -> np.ndarray[Any, Any]:

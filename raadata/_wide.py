@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from raadata._frames import id_codes
+from raadata._frames import id_codes, runs
 from raadata._memory import trim_heap
 
 __all__ = ["WideBuilder"]
@@ -68,11 +68,10 @@ def _grid(
         return np.empty(0, np.int64), np.full((0, width), np.nan, order="F")
     instants, rows = _instants_and_rows(stamps)
     columns = np.full((width, len(instants)), np.nan)  # one contiguous row per series
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    if len(np.unique(codes[starts])) == len(starts) and bool(np.all(
-            (np.diff(stamps) > 0) | (codes[1:] != codes[:-1]))):
+    starts, ends = runs([codes], stamps)
+    if len(np.unique(codes[starts])) == len(starts):
         # the API's order: each series in one run of rising times, so no pair repeats
-        for start, end in pairwise([*starts, len(codes)]):
+        for start, end in zip(starts, ends, strict=True):
             columns[codes[start], rows[start:end]] = values[start:end]
     else:
         cells = codes.astype(np.int64) * len(instants) + rows
