@@ -138,8 +138,9 @@ class WideBuilder:
 
     def _part(self, blocks: list[_Block], instants: _Ints) -> pd.DataFrame:
         """The columns of one set of series over all ``instants`` (``blocks`` consumed)."""
-        uuids = list(dict.fromkeys(uuid for block in blocks for uuid in block.uuids))
-        names = [self._labels.get(uuid, uuid) for uuid in uuids]
+        label = self._labels.get
+        uuids = sorted({u for block in blocks for u in block.uuids}, key=lambda u: label(u, u))
+        names = [label(uuid, uuid) for uuid in uuids]  # in order: joining parts moves no data
         if len(blocks) == 1 and len(blocks[0].instants) == len(instants):
             grid = blocks.pop().grid  # already over every instant: used as it is
         else:
